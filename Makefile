@@ -1,0 +1,37 @@
+# Set-up and everyday commands. Each target creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+INDEX ?= .attribution-index
+PORT ?= 8000
+
+.PHONY: run test lint bench index clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The main job: index the Python packages installed in .venv (once), then serve the page and API.
+run: $(STAMP)
+	@test -f $(INDEX)/MANIFEST.json || $(BIN)/attribution index build installed --index $(INDEX)
+	$(BIN)/attribution serve --index $(INDEX) --port $(PORT)
+
+index: $(STAMP)
+	$(BIN)/attribution index build installed --index $(INDEX)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check attribution index web tests bench
+	$(BIN)/ruff format --check attribution index web tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) $(INDEX) .pytest_cache .mypy_cache .ruff_cache

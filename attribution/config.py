@@ -1,0 +1,74 @@
+"""Engine configuration: frozen, validated once, stored in the index manifest."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """One or more configuration fields are invalid (all of them are named)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """How fingerprints are made (fixed at build) and how queries are judged."""
+
+    # build-time: written into the manifest, must not change for an existing index
+    k: int = 12  # tokens per k-gram
+    window: int = 12  # winnowing window (k-gram hashes)
+    sketch_perm: int = 256  # MinHash permutations (= bits of the 1-bit sketch)
+    sketch_shingle: int = 4  # tokens per shingle of the abstracted view
+    sketch_min_tokens: int = 40  # functions shorter than this get no sketch
+    # query-time: defaults live here, callers may override per query
+    seed: int = 6  # tokens per alignment seed
+    min_tokens: int = 30  # evidence a match needs (tokens of aligned spans)
+    min_span: int = 8  # shortest aligned run that counts
+    max_df: int = 200  # fingerprints in more blobs than this are boilerplate, not evidence
+    max_candidates: int = 24  # blobs aligned per query
+    near_threshold: float = 0.5  # estimated Jaccard that makes a sketch neighbour a candidate
+    top: int = 10  # matches returned
+    max_query_bytes: int = 1_000_000  # larger queries are refused
+
+    BUILD_FIELDS = ("k", "window", "sketch_perm", "sketch_shingle", "sketch_min_tokens")
+
+    def __post_init__(self) -> None:
+        problems = [p for p in self._problems() if p]
+        if problems:
+            raise ConfigError("invalid configuration: " + "; ".join(problems))
+
+    def _problems(self) -> list[str | None]:
+        def at_least(name: str, low: float) -> str | None:
+            value = getattr(self, name)
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= low
+            return None if ok else f"{name} must be >= {low}, got {value!r}"
+
+        checks = [at_least(f, 1) for f in ("k", "window", "sketch_shingle", "seed", "top")]
+        checks += [at_least(f, 0) for f in ("min_tokens", "min_span", "sketch_min_tokens")]
+        checks += [at_least(f, 1) for f in ("max_df", "max_candidates", "max_query_bytes")]
+        if self.sketch_perm % 64 or self.sketch_perm <= 0:
+            checks.append(f"sketch_perm must be a positive multiple of 64, got {self.sketch_perm}")
+        if not 0.0 <= self.near_threshold <= 1.0:
+            checks.append(f"near_threshold must be within [0, 1], got {self.near_threshold}")
+        return checks
+
+    def build_dict(self) -> dict[str, Any]:
+        """The build-time fields, as stored in the manifest."""
+        return {f: getattr(self, f) for f in self.BUILD_FIELDS}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Config:
+        """A config from stored or user values; unknown fields are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown configuration fields: {', '.join(unknown)}")
+        return cls(**values)
+
+    def with_query(self, **overrides: Any) -> Config:
+        """A copy with query-time fields changed (build-time fields are refused)."""
+        fixed = sorted(set(overrides) & set(self.BUILD_FIELDS))
+        if fixed:
+            raise ConfigError(f"build-time fields cannot change at query time: {fixed}")
+        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})

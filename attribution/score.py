@@ -1,0 +1,121 @@
+"""Judge an aligned chain: how much evidence, which match type, what score.
+
+Evidence counts aligned token pairs: an exactly equal pair weighs 1; an identifier or
+literal pair weighs 1 when the renaming is consistent (the query name always maps to
+the same source name and back, as when a model renames a variable), and 0.25 when it
+is not (structure alone is weak evidence).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from attribution.align import Span
+from attribution.tokenize import TokenStream
+
+EXACT, RENAMED, NEAR = "exact", "renamed", "near"
+INCONSISTENT_WEIGHT = 0.25
+SINGLE_WEIGHT = 0.5
+CERTAINTY_SCALE = 60.0  # evidence (tokens) at which the score reaches 1 - 1/e
+
+
+@dataclass(frozen=True)
+class SpanVerdict:
+    """One span with its exactness: how many of its token pairs are identical."""
+
+    span: Span
+    exact_tokens: int
+
+    @property
+    def is_exact(self) -> bool:
+        return self.exact_tokens == len(self.span)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A chain of spans judged: what type of match, how much evidence, how sure."""
+
+    spans: tuple[SpanVerdict, ...]
+    match_type: str
+    tokens: int
+    exact_tokens: int
+    evidence: float
+    coverage: float
+    score: float
+
+
+def _pairs(q: TokenStream, s: TokenStream, chain: list[Span]) -> tuple[np.ndarray, np.ndarray]:
+    qi = np.concatenate([np.arange(sp.qa, sp.qb) for sp in chain])
+    si = np.concatenate([np.arange(sp.sa, sp.sb) for sp in chain])
+    return qi, si
+
+
+def consistent_pairs(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
+    """Weight of each renamed pair: 1 when it follows the majority mapping in both
+    directions and the query name recurs, 0.5 for a consistent single use, else 0.25."""
+    pairs = list(zip(q_names.tolist(), s_names.tolist(), strict=True))
+    forward: dict[int, Counter[int]] = {}
+    backward: dict[int, Counter[int]] = {}
+    for a, b in pairs:
+        forward.setdefault(a, Counter())[b] += 1
+        backward.setdefault(b, Counter())[a] += 1
+    best_f = {a: c.most_common(1)[0][0] for a, c in forward.items()}
+    best_b = {b: c.most_common(1)[0][0] for b, c in backward.items()}
+    uses = {a: sum(c.values()) for a, c in forward.items()}
+    weights = [
+        (1.0 if uses[a] > 1 else SINGLE_WEIGHT)
+        if best_f[a] == b and best_b[b] == a
+        else INCONSISTENT_WEIGHT
+        for a, b in pairs
+    ]
+    return np.array(weights, dtype=np.float64)
+
+
+def judge(
+    q: TokenStream,
+    s: TokenStream,
+    chain: list[Span],
+    rare_exact: np.ndarray | None = None,
+    rare_abstract: np.ndarray | None = None,
+) -> Judgement:
+    """Evidence, type and score of one chain (query tokens q against source tokens s).
+
+    rare_* mark the query tokens covered by a k-gram that is not boilerplate in that view;
+    pairs elsewhere are no evidence (a getter matches thousands of files)."""
+    qi, si = _pairs(q, s, chain)
+    equal = q.text_hash[qi] == s.text_hash[si]
+    renamed = ~equal
+    weight = equal.astype(np.float64)
+    if renamed.any():
+        weight[renamed] = consistent_pairs(q.text_hash[qi[renamed]], s.text_hash[si[renamed]])
+    if rare_exact is not None and rare_abstract is not None:
+        weight[equal & ~rare_exact[qi]] = 0.0
+        weight[renamed & ~rare_abstract[qi]] = 0.0
+    evidence = float(weight.sum())
+    verdicts, offset = [], 0
+    for sp in chain:
+        n = len(sp)
+        verdicts.append(SpanVerdict(sp, int(equal[offset : offset + n].sum())))
+        offset += n
+    tokens = int(qi.shape[0])
+    coverage = tokens / max(len(q), 1)
+    quality = evidence / max(tokens, 1)
+    return Judgement(
+        spans=tuple(verdicts),
+        match_type=_match_type(verdicts),
+        tokens=tokens,
+        exact_tokens=int(equal.sum()),
+        evidence=evidence,
+        coverage=coverage,
+        score=quality * (1.0 - math.exp(-evidence / CERTAINTY_SCALE)),
+    )
+
+
+def _match_type(verdicts: list[SpanVerdict]) -> str:
+    if len(verdicts) > 1:
+        return NEAR
+    return EXACT if verdicts[0].is_exact else RENAMED

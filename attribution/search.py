@@ -1,0 +1,277 @@
+"""The query path: tokenize -> look up -> align -> score -> explain.
+
+The search talks to an index through the small `IndexView` protocol, so the on-disk
+index (index/store.py) and an in-memory one in a test answer the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from attribution import align, sketch
+from attribution.config import Config
+from attribution.fingerprint import kgram_hashes
+from attribution.languages import detect_language, guess_language
+from attribution.score import Judgement, judge
+from attribution.tokenize import TokenStream, tokenize
+
+VIEWS = ("exact", "abstract")
+MAX_ORIGINS = 5
+
+
+class QueryError(ValueError):
+    """A query that cannot be attributed (empty, binary, too large, unknown language)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One indexed file occurrence, as shown in answers."""
+
+    id: str
+    repo_name: str
+    path: str
+    blob_id: str
+    url: str | None = None
+    license: str = "NOASSERTION"
+    license_type: str = "unknown"
+    authors: tuple[str, ...] = ()
+    copyright: tuple[str, ...] = ()
+    obligations: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "repo_name": self.repo_name,
+            "path": self.path,
+            "blob_id": self.blob_id,
+            "swhid": f"swh:1:cnt:{self.blob_id}",
+            "url": self.url,
+            "license": self.license,
+            "license_type": self.license_type,
+            "authors": list(self.authors),
+            "copyright": list(self.copyright),
+            "obligations": list(self.obligations),
+        }
+
+
+class IndexView(Protocol):
+    """What the search needs from an index. Blobs are integer handles."""
+
+    config: Config
+
+    def lookup(self, view: str, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Postings of query hashes: (index into hashes, blob, document frequency of the hash)."""
+        ...
+
+    def near(self, sketches: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sketch neighbours: (index into sketches, blob, estimated Jaccard)."""
+        ...
+
+    def tokens(self, blob: int) -> TokenStream:
+        """The stored token stream of a blob."""
+        ...
+
+    def sources(self, blob: int) -> list[Source]:
+        """Live (not removed) sources holding a blob, most authoritative first."""
+        ...
+
+
+@dataclass
+class Found:
+    """A judged match of the query against one blob (or several identical ones)."""
+
+    blob: int
+    judgement: Judgement
+    source_tokens: TokenStream
+    key: tuple[Any, ...]
+    sources: list[Source] = field(default_factory=list)
+
+
+def attribute(
+    code: str | bytes,
+    index: IndexView,
+    *,
+    language: str | None = None,
+    filename: str | None = None,
+    config: Config | None = None,
+) -> dict[str, Any]:
+    """Attribute a snippet: the SPEC result (query, verdict, matches, elapsed_ms)."""
+    started = time.perf_counter()
+    cfg = config or index.config
+    data = code.encode("utf-8", "surrogatepass") if isinstance(code, str) else code
+    lang = _query_language(data, language, filename, cfg)
+    query = tokenize(data, lang)
+    found = [] if len(query) == 0 else _search(query, index, cfg)
+    matches = [_explain(f, query) for f in found[: cfg.top]]
+    return {
+        "query": {"language": lang, "lines": _count_lines(data), "tokens": len(query)},
+        "verdict": "match" if matches else "no_match",
+        "matches": matches,
+        "elapsed_ms": round((time.perf_counter() - started) * 1000.0, 3),
+    }
+
+
+def _query_language(data: bytes, language: str | None, filename: str | None, cfg: Config) -> str:
+    if not data.strip():
+        raise QueryError("empty query: there is no code to attribute")
+    if len(data) > cfg.max_query_bytes:
+        raise QueryError(
+            f"query too large: {len(data):,} bytes (limit {cfg.max_query_bytes:,} bytes)"
+        )
+    if b"\x00" in data[:8192]:
+        raise QueryError("query looks binary (it contains NUL bytes); send source text")
+    try:
+        lang = detect_language(filename, data[:256], language)
+    except ValueError as err:
+        raise QueryError(str(err)) from err
+    return lang or guess_language(data)
+
+
+def _count_lines(data: bytes) -> int:
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
+    candidates, rare = _look_up(query, index, cfg)
+    found: list[Found] = []
+    for blob in candidates:
+        found.extend(_align_blob(query, blob, index, cfg, rare))
+    found = _group(found, index)
+    found.sort(key=lambda f: (-f.judgement.evidence, -f.judgement.score, f.blob))
+    return found
+
+
+def _look_up(
+    query: TokenStream, index: IndexView, cfg: Config
+) -> tuple[list[int], dict[str, np.ndarray]]:
+    """Candidate blobs (most shared fingerprints first, plus sketch neighbours), and for
+    each view which query tokens lie in at least one k-gram rare enough to be evidence."""
+    streams = {"exact": query.text_hash, "abstract": query.abstract}
+    n = len(query)
+    score: dict[int, float] = {}
+    rare: dict[str, np.ndarray] = {}
+    for view, weight in (("exact", 2.0), ("abstract", 1.0)):
+        hashes = kgram_hashes(streams[view], cfg.k)
+        qidx, blobs, df = index.lookup(view, hashes)
+        common = np.zeros(hashes.shape[0], dtype=bool)
+        common[qidx[df > cfg.max_df]] = True
+        rare[view] = rare_tokens(common, cfg.k, n)
+        keep = df <= cfg.max_df
+        key = np.unique(blobs[keep].astype(np.int64) * (n + 1) + qidx[keep])
+        uniq, counts = np.unique(key // (n + 1), return_counts=True)
+        for blob, c in zip(uniq.tolist(), counts.tolist(), strict=True):
+            score[blob] = score.get(blob, 0.0) + weight * c
+    for blob, sim in _near_candidates(query, index, cfg).items():
+        score[blob] = max(score.get(blob, 0.0), sim * cfg.k)
+    ranked = sorted(score, key=lambda b: (-score[b], b))
+    return ranked[: cfg.max_candidates], rare
+
+
+def rare_tokens(common_kgrams: np.ndarray, k: int, n: int) -> np.ndarray:
+    """Tokens covered by at least one k-gram that is not common (all tokens when n < k)."""
+    if common_kgrams.shape[0] == 0:
+        return np.ones(n, dtype=bool)
+    rare_k = (~common_kgrams).astype(np.int64)
+    csum = np.concatenate([[0], np.cumsum(rare_k)])
+    i = np.arange(n)
+    lo = np.clip(i - k + 1, 0, rare_k.shape[0])
+    hi = np.clip(i + 1, 0, rare_k.shape[0])
+    return (csum[hi] - csum[lo]) > 0
+
+
+def _near_candidates(query: TokenStream, index: IndexView, cfg: Config) -> dict[int, float]:
+    abstract = query.abstract
+    units = query.units
+    if len(units) == 0 or len(query) > 4 * cfg.sketch_min_tokens:
+        units = np.array([[0, len(query)]], dtype=np.int32)
+    sketches, _ = sketch.unit_sketches(
+        abstract, units, cfg.sketch_shingle, cfg.sketch_perm, cfg.sketch_min_tokens
+    )
+    if len(sketches) == 0:
+        return {}
+    _, blobs, sims = index.near(sketches, 8)
+    out: dict[int, float] = {}
+    for blob, sim in zip(blobs.tolist(), sims.tolist(), strict=True):
+        if sim >= cfg.near_threshold:
+            out[blob] = max(out.get(blob, 0.0), sim)
+    return out
+
+
+def _align_blob(
+    query: TokenStream, blob: int, index: IndexView, cfg: Config, rare: dict[str, np.ndarray]
+) -> list[Found]:
+    source = index.tokens(blob)
+    out = []
+    for chain in align.chains(query.abstract, source.abstract, cfg.seed, cfg.min_span):
+        verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
+        if verdict.evidence < cfg.min_tokens:
+            continue
+        matched = np.concatenate([source.text_hash[sp.sa : sp.sb] for sp in chain])
+        key = (tuple((sp.qa, sp.qb) for sp in chain), matched.tobytes())
+        out.append(Found(blob, verdict, source, key))
+    return out
+
+
+def _group(found: list[Found], index: IndexView) -> list[Found]:
+    """One match per distinct matched content; identical contents pool their sources."""
+    groups: dict[tuple[Any, ...], Found] = {}
+    for f in found:
+        f.sources = index.sources(f.blob)
+        if not f.sources:
+            continue  # every source of this blob was removed
+        first = groups.get(f.key)
+        if first is None:
+            groups[f.key] = f
+        else:
+            first.sources.extend(f.sources)
+    for f in groups.values():
+        f.sources.sort(key=authority)
+    return list(groups.values())
+
+
+_VENDOR_MARKERS = ("vendor", "third_party", "third-party", "thirdparty", "external", "extern", "deps")
+
+
+def authority(source: Source) -> tuple[int, int, int, str, str]:
+    """Sort key, most authoritative first: not vendored, license known, shallow path."""
+    parts = source.path.lower().split("/")[:-1]
+    vendored = any(p.strip("_") in _VENDOR_MARKERS or "vendor" in p for p in parts)
+    unknown = source.license == "NOASSERTION"
+    return (int(vendored), int(unknown), len(parts), source.repo_name, source.path)
+
+
+def _lines(stream: TokenStream, a: int, b: int) -> list[int]:
+    return [int(stream.line[a]), int(stream.end_line[b - 1])]
+
+
+def _explain(f: Found, query: TokenStream) -> dict[str, Any]:
+    j, s = f.judgement, f.source_tokens
+    first, last = j.spans[0].span, j.spans[-1].span
+    primary, *others = f.sources
+    return {
+        "source": primary.to_json(),
+        "match_type": j.match_type,
+        "query_lines": [int(query.line[first.qa]), int(query.end_line[last.qb - 1])],
+        "source_lines": [int(s.line[first.sa]), int(s.end_line[last.sb - 1])],
+        "spans": [
+            {
+                "query_lines": _lines(query, v.span.qa, v.span.qb),
+                "source_lines": _lines(s, v.span.sa, v.span.sb),
+                "tokens": len(v.span),
+                "match_type": "exact" if v.is_exact else "renamed",
+            }
+            for v in j.spans
+        ],
+        "tokens": j.tokens,
+        "coverage": round(j.coverage, 4),
+        "score": round(j.score, 4),
+        "copies": len(f.sources),
+        "origins": [
+            {"repo_name": o.repo_name, "path": o.path, "license": o.license}
+            for o in others[:MAX_ORIGINS]
+        ],
+    }

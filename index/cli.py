@@ -1,0 +1,200 @@
+"""The `attribution` command line (see SPEC.md): index build/add/remove/merge/stats, check."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from attribution.config import Config, ConfigError
+from attribution.languages import UnknownLanguageError
+from attribution.search import QueryError, attribute
+from index.build import BuildReport, build
+from index.format import IndexFormatError, read_manifest
+from index.maintain import merge, remove
+from index.optout import OptOut, OptOutError
+from index.render import render_result
+from index.stats import stats
+from index.store import Index
+from index.writer import IndexBusyError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+USER_ERRORS = (
+    QueryError,
+    ConfigError,
+    IndexFormatError,
+    IndexBusyError,
+    OptOutError,
+    UnknownLanguageError,
+    OSError,
+)
+
+
+def default_index() -> str:
+    return os.environ.get("ATTRIBUTION_INDEX") or ".attribution-index"
+
+
+def _index_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", default=None, help="index directory ($ATTRIBUTION_INDEX or ./.attribution-index)")
+
+
+def _build_parsers(sub: Any) -> None:
+    for name, helptext in (("build", "build a new index from SOURCEs"), ("add", "add SOURCEs to an index")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("sources", nargs="+", metavar="SOURCE", help="directory, archive, git repo, .parquet/.jsonl table, or 'installed'")
+        _index_arg(p)
+        p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+        p.add_argument("--opt-out", default=None, metavar="FILE", help="opt-out list to honour")
+        if name == "build":
+            p.add_argument("--k", type=int, default=Config.k, help=argparse.SUPPRESS)
+            p.add_argument("--window", type=int, default=Config.window, help=argparse.SUPPRESS)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="attribution", description="Find where code came from.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    idx = commands.add_parser("index", help="build and maintain an index")
+    sub = idx.add_subparsers(dest="action", required=True)
+    _build_parsers(sub)
+    p = sub.add_parser("remove", help="remove sources (takes effect at once)")
+    _index_arg(p)
+    p.add_argument("--repo", action="append", default=[])
+    p.add_argument("--author", action="append", default=[])
+    p.add_argument("--blob", action="append", default=[])
+    p = sub.add_parser("merge", help="merge segments into one, purging removed sources")
+    _index_arg(p)
+    p.add_argument("segments", nargs="*", metavar="SEGMENT", help="segment directories built elsewhere")
+    p = sub.add_parser("stats", help="what the index holds")
+    _index_arg(p)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p = commands.add_parser("check", help="attribute a file or stdin")
+    p.add_argument("file", nargs="?", default="-", metavar="FILE")
+    _index_arg(p)
+    p.add_argument("--language", default=None)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--min-tokens", type=int, default=None, help="evidence a match needs (tokens)")
+    p.add_argument("--top", type=int, default=None, help="matches to show")
+    return parser
+
+
+def _report_build(report: BuildReport) -> None:
+    skipped = ", ".join(f"{k} {v:,}" for k, v in sorted(report.skipped.items())) or "none"
+    print(
+        f"indexed {report.files:,} files ({report.blobs:,} distinct, "
+        f"{report.source_bytes / 1e6:,.1f} MB); skipped: {skipped}",
+        file=sys.stderr,
+    )
+    for item in report.examples:
+        if item.reason in ("unreadable", "unsafe_path", "limit"):
+            print(f"  skipped {item.path} ({item.reason}): {item.detail}", file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    root = Path(args.index or default_index())
+    opt_out = OptOut.load(args.opt_out) if args.opt_out else OptOut()
+    if args.action == "build":
+        cfg = Config(k=args.k, window=args.window)
+    else:
+        cfg = Config.from_dict(read_manifest(root)["config"])
+    report = build(
+        args.sources, root, config=cfg, jobs=args.jobs, replace=args.action == "build", opt_out=opt_out
+    )
+    _report_build(report)
+    if report.files == 0:
+        print(f"attribution: error: nothing was indexed from {' '.join(args.sources)}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_CLEAN
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    rules = [("repo", v) for v in args.repo] + [("author", v) for v in args.author]
+    rules += [("blob", v) for v in args.blob]
+    if not rules:
+        raise QueryError("index remove needs at least one --repo, --author or --blob")
+    for r in remove(args.index or default_index(), rules):
+        print(f"{r.rule}: removed {r.sources:,} sources ({r.blobs:,} blobs, {r.repos:,} repos)")
+    return EXIT_CLEAN
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    manifest = merge(args.index or default_index(), args.segments)
+    print(f"merged into {manifest['segments'][0]}")
+    return EXIT_CLEAN
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    info = stats(args.index or default_index())
+    if args.format == "json":
+        print(json.dumps(info, indent=2))
+        return EXIT_CLEAN
+    disk = info["disk_bytes"]
+    print(f"index {info['index']} (format {info['format_version']}, {info['segments']} segments)")
+    print(f"  {info['sources']:,} sources, {info['blobs']:,} blobs, {info['repos']:,} repos")
+    print(f"  {info['source_bytes'] / 1e6:,.1f} MB of source, {info['tokens']:,} tokens")
+    print("  disk: " + ", ".join(f"{k} {v / 1e6:,.1f} MB" for k, v in disk.items()))
+    print("  languages: " + ", ".join(f"{k} {v:,}" for k, v in info["languages"].items()))
+    top = list(info["licenses"].items())[:8]
+    print("  licenses: " + ", ".join(f"{k} {v:,}" for k, v in top))
+    print("  skipped: " + (", ".join(f"{k} {v:,}" for k, v in info["skipped"].items()) or "none"))
+    if info["deleted_sources"]:
+        print(f"  removed (until the next merge): {info['deleted_sources']:,} sources")
+    return EXIT_CLEAN
+
+
+def _read_query(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    return Path(name).read_bytes()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    data = _read_query(args.file)
+    overrides = {"min_tokens": args.min_tokens, "top": args.top}
+    with Index(args.index or default_index(), **overrides) as index:
+        result = attribute(
+            data, index, language=args.language, filename=None if args.file == "-" else args.file
+        )
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+    else:
+        name = "<stdin>" if args.file == "-" else args.file
+        sys.stdout.write(render_result(name, result, colour=sys.stdout.isatty()))
+    return EXIT_FINDINGS if result["matches"] else EXIT_CLEAN
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "build": cmd_build,
+    "add": cmd_build,
+    "remove": cmd_remove,
+    "merge": cmd_merge,
+    "stats": cmd_stats,
+    "check": cmd_check,
+}
+
+
+def _error_line(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.filename:
+        return f"{err.filename}: {err.strerror or err}"
+    return str(err)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    action = args.action if args.command == "index" else args.command
+    try:
+        return COMMANDS[action](args)
+    except USER_ERRORS as err:
+        print(f"attribution: error: {_error_line(err)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("attribution: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+from attribution.languages import (
+    LANGUAGES,
+    UnknownLanguageError,
+    detect_language,
+    guess_language,
+    normalize_language,
+)
+from attribution.tokenize import tokenize
+
+SAMPLES = {
+    "python": "def f(a, b=2):\n    # comment\n    return a + b * 1.5  # tail\n",
+    "javascript": "function f(a) { // c\n  return a + 'x' + `t${a}`; }\n",
+    "typescript": "function f(a: number): string { /* c */ return String(a); }\n",
+    "tsx": "const C = (p: P) => <div className=\"x\">{p.a}</div>;\n",
+    "c": "int f(int a) { /* c */ return a + 0x10; } // t\n",
+    "cpp": "template <class T> T f(T a) { return a; } // c\n",
+    "java": "class A { int f(int a) { /* c */ return a + 1; } }\n",
+    "go": "package m\n// c\nfunc F(a int) int { return a + 1 }\n",
+    "rust": "fn f(a: u32) -> u32 { // c\n    a + 1 }\n",
+}
+
+
+def texts(data: bytes, ts) -> list[str]:
+    return [data[s:e].decode() for s, e in zip(ts.start.tolist(), ts.end.tolist(), strict=True)]
+
+
+@pytest.mark.parametrize("language", sorted(SAMPLES))
+def test_grammar_languages_drop_comments(language):
+    code = SAMPLES[language]
+    ts = tokenize(code, language)
+    words = texts(code.encode(), ts)
+    assert words, language
+    assert not any("//" in w or "/*" in w or w.startswith("#") for w in words)
+    assert ts.line.min() >= 1 and ts.line.max() <= code.count("\n") + 1
+
+
+def test_layout_and_comments_do_not_change_tokens():
+    a = tokenize("def f(a, b):\n    return a + b\n", "python")
+    b = tokenize("def f( a,b ):  # hi\n\n\n    return a+b # sum\n", "python")
+    assert a.text_hash.tolist() == b.text_hash.tolist()
+    assert a.abstract.tolist() == b.abstract.tolist()
+
+
+def test_abstract_view_hides_names_and_literals():
+    a = tokenize("x = foo(1, 'a')\n", "python")
+    b = tokenize("y = bar(2, 'b')\n", "python")
+    assert a.abstract.tolist() == b.abstract.tolist()
+    assert a.text_hash.tolist() != b.text_hash.tolist()
+
+
+def test_docstrings_are_dropped():
+    ts = tokenize('def f():\n    """Doc."""\n    return 1\n', "python")
+    assert len(ts) == 7
+
+
+def test_offsets_and_lines():
+    code = "a = 1\nb = 'two'\n"
+    ts = tokenize(code, "python")
+    assert texts(code.encode(), ts) == ["a", "=", "1", "b", "=", "'two'"]
+    assert ts.line.tolist() == [1, 1, 1, 2, 2, 2]
+
+
+def test_units_cover_functions():
+    ts = tokenize("x = 1\ndef f(a):\n    return a\n", "python")
+    assert ts.units.tolist() == [[3, 11]]
+
+
+def test_fallback_lexer():
+    ts = tokenize("#!/bin/sh\n# comment\nfor x in 1 2; do echo \"$x\"; done\n", "shell")
+    words = texts(b"#!/bin/sh\n# comment\nfor x in 1 2; do echo \"$x\"; done\n", ts)
+    assert words[:3] == ["for", "x", "in"] and "# comment" not in words
+
+
+def test_invalid_utf8_and_binary_do_not_crash():
+    assert len(tokenize(b"x = '\xff\xfe'\n", "python")) == 3
+    tokenize(bytes(range(256)) * 10, "c")
+
+
+def test_deep_nesting():
+    code = "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n"
+    ts = tokenize(code, "python")
+    assert len(ts) == 6003
+
+
+def test_language_detection():
+    assert detect_language("a/b.rs", b"") == "rust"
+    assert detect_language("script", b"#!/usr/bin/env python3\n") == "python"
+    assert detect_language("x.unknownext", b"") is None
+    assert detect_language(None, b"", "C++") == "cpp"
+    with pytest.raises(UnknownLanguageError, match="unknown language 'cobol'; known: "):
+        normalize_language("cobol")
+    assert guess_language(b"#include <stdio.h>\nint main(void) { return 0; }") == "c"
+    assert guess_language(b"def f(x):\n    return x\n") == "python"
+    assert guess_language(b"fn main() { let mut x = 1; }") == "rust"
+    assert set(LANGUAGES) >= {"python", "javascript", "typescript", "tsx", "c", "cpp", "java", "go", "rust"}
+
+
+def test_token_arrays_are_parallel():
+    ts = tokenize(SAMPLES["c"], "c")
+    n = len(ts)
+    assert all(a.shape == (n,) for a in (ts.kind, ts.start, ts.end, ts.line, ts.end_line))
+    assert (ts.end > ts.start).all() and np.all(np.diff(ts.start.astype(int)) > 0)
