@@ -15,9 +15,10 @@ import numpy as np
 from attribution.fingerprint import kgram_hashes
 
 MAX_SEED_HITS = 64  # a seed repeated more often than this in the source proves little
-MAX_SPANS = 120  # longest spans kept for chaining
+MAX_SPANS = 48  # longest spans kept for chaining
 MAX_GAP = 80  # tokens between two spans of one chain, on either side
 MAX_CHAINS = 3  # matches per source (a query may hold several regions of one file)
+ANCHOR_EXACT = 0.3  # share of identical tokens an anchor span needs
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,20 @@ def seed_pairs(q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> tuple[np.ndar
     if qh.size == 0 or sh.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
+    # a 64 Ki-entry bitmap of the query's seeds rules out most source positions cheaply
+    bitmap = np.zeros(1 << 16, dtype=bool)
+    bitmap[qh & 0xFFFF] = True
+    maybe = np.flatnonzero(bitmap[sh & 0xFFFF])
     order = np.argsort(qh, kind="stable")
     q_sorted = qh[order]
-    lo = np.searchsorted(q_sorted, sh, side="left")
-    hi = np.searchsorted(q_sorted, sh, side="right")
-    hit = np.flatnonzero(hi > lo)
+    lo = np.searchsorted(q_sorted, sh[maybe], side="left")
+    hi = np.searchsorted(q_sorted, sh[maybe], side="right")
+    found = hi > lo
+    hit, lo, hi = maybe[found], lo[found], hi[found]
     # drop source seeds that occur too often (repetitive code: tables, padding)
     uniq, inverse, counts = np.unique(sh[hit], return_inverse=True, return_counts=True)
-    hit = hit[counts[inverse] <= MAX_SEED_HITS]
-    lo, hi = lo[hit], hi[hit]
+    rare = counts[inverse] <= MAX_SEED_HITS
+    hit, lo, hi = hit[rare], lo[rare], hi[rare]
     reps = hi - lo
     s_pos = np.repeat(hit, reps)
     starts = np.repeat(lo - np.cumsum(reps) + reps, reps)
@@ -56,10 +62,10 @@ def seed_pairs(q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> tuple[np.ndar
     return q_pos.astype(np.int64), s_pos.astype(np.int64)
 
 
-def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed: int) -> list[Span]:
-    """Merge seeds that touch on one diagonal into spans."""
+def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed: int) -> np.ndarray:
+    """Merge seeds that touch on one diagonal into spans: rows (qa, qb, sa, sb)."""
     if q_pos.size == 0:
-        return []
+        return np.zeros((0, 4), dtype=np.int64)
     diag = s_pos - q_pos
     order = np.lexsort((q_pos, diag))
     d, q = diag[order], q_pos[order]
@@ -70,98 +76,125 @@ def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed: int) -> list[Span]:
     ends = np.zeros(starts.shape[0], dtype=np.int64)
     np.maximum.at(ends, run_id, q + seed)
     diags = d[new_run]
-    return [
-        Span(int(a), int(b), int(a + dd), int(b + dd))
-        for a, b, dd in zip(starts.tolist(), ends.tolist(), diags.tolist(), strict=True)
-    ]
+    return np.stack([starts, ends, starts + diags, ends + diags], axis=1)
 
 
-def extend(span: Span, q_abs: np.ndarray, s_abs: np.ndarray) -> Span:
-    """Grow a span while the tokens on both sides stay equal."""
-    qa, sa = span.qa, span.sa
-    while qa > 0 and sa > 0 and q_abs[qa - 1] == s_abs[sa - 1]:
-        qa, sa = qa - 1, sa - 1
-    qb, sb = span.qb, span.sb
+def extend(spans: np.ndarray, q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> np.ndarray:
+    """Grow spans while the tokens on both sides stay equal (by less than a seed)."""
+    qa, qb, sa, sb = (spans[:, i].copy() for i in range(4))
     nq, ns = q_abs.shape[0], s_abs.shape[0]
-    while qb < nq and sb < ns and q_abs[qb] == s_abs[sb]:
-        qb, sb = qb + 1, sb + 1
-    return Span(qa, qb, sa, sb)
+    left = np.ones(qa.shape[0], dtype=bool)
+    right = left.copy()
+    for _ in range(seed):
+        left &= (qa > 0) & (sa > 0)
+        left[left] = q_abs[qa[left] - 1] == s_abs[sa[left] - 1]
+        qa, sa = qa - left, sa - left
+        right &= (qb < nq) & (sb < ns)
+        right[right] = q_abs[qb[right]] == s_abs[sb[right]]
+        qb, sb = qb + right, sb + right
+    return np.stack([qa, qb, sa, sb], axis=1)
 
 
-def maximal_spans(q_abs: np.ndarray, s_abs: np.ndarray, seed: int, min_span: int) -> list[Span]:
-    """Maximal equal runs of at least min_span tokens (and at least one seed long)."""
+def exact_counts(spans: np.ndarray, q_exact: np.ndarray, s_exact: np.ndarray) -> np.ndarray:
+    """How many token pairs of each span are identical in the exact view."""
+    lengths = spans[:, 1] - spans[:, 0]
+    span_id = np.repeat(np.arange(spans.shape[0]), lengths)
+    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    equal = q_exact[spans[span_id, 0] + offset] == s_exact[spans[span_id, 2] + offset]
+    return np.bincount(span_id, weights=equal, minlength=spans.shape[0])
+
+
+def maximal_spans(
+    q: tuple[np.ndarray, np.ndarray],
+    s: tuple[np.ndarray, np.ndarray],
+    seed: int,
+    min_span: int,
+    useful: np.ndarray | None = None,
+) -> np.ndarray:
+    """Maximal equal runs (abstracted view) of at least min_span tokens, near an anchor.
+
+    q and s are (abstracted, exact) token arrays. An anchor is a run of at least 2 * seed
+    tokens of which at least ANCHOR_EXACT are identical: short runs far from any anchor,
+    and runs of names alone, are coincidences of common syntax. Runs with fewer than
+    min_span / 2 `useful` query tokens (not boilerplate) are dropped too."""
+    q_abs, s_abs = q[0], s[0]
     q_pos, s_pos = seed_pairs(q_abs, s_abs, seed)
-    spans = {extend(sp, q_abs, s_abs) for sp in seed_spans(q_pos, s_pos, seed)}
-    kept = [sp for sp in spans if len(sp) >= min_span]
-    kept.sort(key=lambda sp: (-len(sp), sp.qa, sp.sa))
-    return kept[:MAX_SPANS]
+    spans = extend(seed_spans(q_pos, s_pos, seed), q_abs, s_abs, seed)
+    # after extension, seed runs of one maximal span coincide: keep one row per (qa, sa)
+    _, first = np.unique(spans[:, 0] * (s_abs.shape[0] + 1) + spans[:, 2], return_index=True)
+    spans = spans[first]
+    length = spans[:, 1] - spans[:, 0]
+    keep = length >= min_span
+    if useful is not None:
+        csum = np.concatenate([[0], np.cumsum(useful, dtype=np.int64)])
+        keep &= (csum[spans[:, 1]] - csum[spans[:, 0]]) >= max(min_span // 2, 1)
+    spans, length = spans[keep], length[keep]
+    long = length >= 2 * seed
+    if long.any():
+        exact = exact_counts(spans[long], q[1], s[1])
+        long[long] = exact >= ANCHOR_EXACT * length[long]
+    anchors = spans[long]
+    if anchors.shape[0] == 0:
+        return anchors
+    near = np.ones(spans.shape[0], dtype=bool)
+    for col_a, col_b in ((0, 1), (2, 3)):
+        gap_after = spans[:, None, col_a] - anchors[None, :, col_b]
+        gap_before = anchors[None, :, col_a] - spans[:, None, col_b]
+        dist = np.maximum(np.maximum(gap_after, gap_before), 0)
+        near &= (dist <= MAX_GAP).any(axis=1)
+    spans, length = spans[near], length[near]
+    order = np.lexsort((spans[:, 2], spans[:, 0], -length))[:MAX_SPANS]
+    return spans[order]
 
 
-def _trimmed(prev: Span, cur: Span) -> Span | None:
-    """cur, trimmed at its start so it follows prev on both sides; None if it can't."""
-    shift = max(prev.qb - cur.qa, prev.sb - cur.sa, 0)
-    if cur.qa + shift >= cur.qb:
-        return None
-    sp = Span(cur.qa + shift, cur.qb, cur.sa + shift, cur.sb)
-    gap_q, gap_s = sp.qa - prev.qb, sp.sa - prev.sb
-    if gap_q > MAX_GAP or gap_s > MAX_GAP:
-        return None
-    return sp
+def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
+    """The chain of spans, increasing on both sides, with the most tokens net of gaps.
 
-
-def _gap_penalty(prev: Span, cur: Span) -> float:
-    gap_q, gap_s = cur.qa - prev.qb, cur.sa - prev.sb
-    return 0.5 * abs(gap_q - gap_s) + 0.1 * (gap_q + gap_s)
-
-
-def best_chain(spans: list[Span], min_span: int) -> list[Span]:
-    """The chain of spans, increasing on both sides, with the most tokens net of gaps."""
-    if not spans:
-        return []
-    spans = sorted(spans, key=lambda sp: (sp.qa, sp.sa))
-    n = len(spans)
-    score = [float(len(sp)) for sp in spans]
-    back: list[tuple[int, Span] | None] = [None] * n
-    for i in range(n):
-        for j in range(i):
-            if spans[j].qa >= spans[i].qa and spans[j].sa >= spans[i].sa:
-                continue
-            piece = _trimmed(spans[j], spans[i])
-            if piece is None or len(piece) < min_span:
-                continue
-            value = score[j] + len(piece) - _gap_penalty(spans[j], piece)
-            if value > score[i]:
-                score[i], back[i] = value, (j, piece)
-    return _walk_back(spans, score, back)
-
-
-def _walk_back(
-    spans: list[Span], score: list[float], back: list[tuple[int, Span] | None]
-) -> list[Span]:
-    """Follow the best predecessors from the best-scoring span."""
-    chain: list[Span] = []
-    i: int | None = max(range(len(spans)), key=lambda x: score[x])
-    while i is not None:
-        link = back[i]
-        if link is None:
-            chain.append(spans[i])
-            i = None
-        else:
-            i, piece = link
-            chain.append(piece)
+    A span may be trimmed at its start to follow its predecessor on both sides."""
+    spans = spans[np.lexsort((spans[:, 2], spans[:, 0]))]
+    n = spans.shape[0]
+    qa, qb, sa, sb = (spans[:, i] for i in range(4))
+    score = (qb - qa).astype(np.float64)
+    back = np.full(n, -1, dtype=np.int64)
+    start_shift = np.zeros(n, dtype=np.int64)
+    for i in range(1, n):
+        j = np.arange(i)
+        shift = np.maximum(np.maximum(qb[j] - qa[i], sb[j] - sa[i]), 0)
+        new_qa, new_sa = qa[i] + shift, sa[i] + shift
+        length = qb[i] - new_qa
+        gap_q, gap_s = new_qa - qb[j], new_sa - sb[j]
+        ok = (length >= min_span) & (gap_q <= MAX_GAP) & (gap_s <= MAX_GAP) & (qa[j] < qa[i])
+        if not ok.any():
+            continue
+        value = score[j] + length - 0.5 * np.abs(gap_q - gap_s) - 0.1 * (gap_q + gap_s)
+        value[~ok] = -np.inf
+        best = int(np.argmax(value))
+        if value[best] > score[i]:
+            score[i], back[i], start_shift[i] = value[best], best, shift[best]
+    chain = []
+    i = int(np.argmax(score))
+    while i >= 0:
+        d = int(start_shift[i])
+        chain.append(Span(int(qa[i]) + d, int(qb[i]), int(sa[i]) + d, int(sb[i])))
+        i = int(back[i])
     chain.reverse()
     return chain
 
 
-def chains(q_abs: np.ndarray, s_abs: np.ndarray, seed: int, min_span: int) -> list[list[Span]]:
-    """Up to MAX_CHAINS disjoint (on the query side) chains, best first."""
-    spans = maximal_spans(q_abs, s_abs, seed, min_span)
+def chains(
+    q: tuple[np.ndarray, np.ndarray],
+    s: tuple[np.ndarray, np.ndarray],
+    seed: int,
+    min_span: int,
+    useful: np.ndarray | None = None,
+    min_total: int = 0,
+) -> list[list[Span]]:
+    """Up to MAX_CHAINS disjoint (on the query side) chains of at least min_total tokens."""
+    spans = maximal_spans(q, s, seed, min_span, useful)
     found: list[list[Span]] = []
-    while spans and len(found) < MAX_CHAINS:
+    while len(found) < MAX_CHAINS and int((spans[:, 1] - spans[:, 0]).sum()) >= max(min_total, 1):
         chain = best_chain(spans, min_span)
-        if not chain:
-            break
         found.append(chain)
         lo, hi = chain[0].qa, chain[-1].qb
-        spans = [sp for sp in spans if sp.qb <= lo or sp.qa >= hi]
+        spans = spans[(spans[:, 1] <= lo) | (spans[:, 0] >= hi)]
     return found

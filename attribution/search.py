@@ -21,6 +21,9 @@ from attribution.tokenize import TokenStream, tokenize
 
 VIEWS = ("exact", "abstract")
 MAX_ORIGINS = 5
+MIN_CANDIDATE_SCORE = 3.0  # an exact k-gram hit weighs 2, an abstracted one 1
+CANDIDATE_RATIO = 0.1  # candidates far below the best one are not aligned
+EARLY_STOP_RANK = 4  # always align at least this many candidates
 
 
 class QueryError(ValueError):
@@ -136,10 +139,20 @@ def _count_lines(data: bytes) -> int:
 
 
 def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
+    if len(query) < cfg.min_tokens:
+        return []  # too short to hold the evidence a match needs
     candidates, rare = _look_up(query, index, cfg)
+    if int((rare["exact"] | rare["abstract"]).sum()) < cfg.min_tokens:
+        return []  # only boilerplate: no alignment could reach min_tokens of evidence
     found: list[Found] = []
-    for blob in candidates:
-        found.extend(_align_blob(query, blob, index, cfg, rare))
+    covered = np.zeros(len(query), dtype=bool)
+    for rank, (blob, weight) in enumerate(candidates):
+        if rank >= EARLY_STOP_RANK and covered.mean() >= 0.9 and weight < 0.5 * candidates[0][1]:
+            break  # the query is covered; what is left are weaker copies of the same code
+        for f in _align_blob(query, blob, index, cfg, rare):
+            found.append(f)
+            for v in f.judgement.spans:
+                covered[v.span.qa : v.span.qb] = True
     found = _group(found, index)
     found.sort(key=lambda f: (-f.judgement.evidence, -f.judgement.score, f.blob))
     return found
@@ -147,7 +160,7 @@ def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
 
 def _look_up(
     query: TokenStream, index: IndexView, cfg: Config
-) -> tuple[list[int], dict[str, np.ndarray]]:
+) -> tuple[list[tuple[int, float]], dict[str, np.ndarray]]:
     """Candidate blobs (most shared fingerprints first, plus sketch neighbours), and for
     each view which query tokens lie in at least one k-gram rare enough to be evidence."""
     streams = {"exact": query.text_hash, "abstract": query.abstract}
@@ -167,8 +180,11 @@ def _look_up(
             score[blob] = score.get(blob, 0.0) + weight * c
     for blob, sim in _near_candidates(query, index, cfg).items():
         score[blob] = max(score.get(blob, 0.0), sim * cfg.k)
-    ranked = sorted(score, key=lambda b: (-score[b], b))
-    return ranked[: cfg.max_candidates], rare
+    ranked = sorted(score, key=lambda b: (-score[b], b))[: cfg.max_candidates]
+    if ranked:
+        floor = max(MIN_CANDIDATE_SCORE, CANDIDATE_RATIO * score[ranked[0]])
+        ranked = [b for b in ranked if score[b] >= floor]
+    return [(b, score[b]) for b in ranked], rare
 
 
 def rare_tokens(common_kgrams: np.ndarray, k: int, n: int) -> np.ndarray:
@@ -206,7 +222,10 @@ def _align_blob(
 ) -> list[Found]:
     source = index.tokens(blob)
     out = []
-    for chain in align.chains(query.abstract, source.abstract, cfg.seed, cfg.min_span):
+    useful = rare["exact"] | rare["abstract"]
+    q = (query.abstract, query.text_hash)
+    s = (source.abstract, source.text_hash)
+    for chain in align.chains(q, s, cfg.seed, cfg.min_span, useful, cfg.min_tokens):
         verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
         if verdict.evidence < cfg.min_tokens:
             continue

@@ -22,12 +22,14 @@ _SEED = 1
 
 @cache
 def permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's affine32 permutation parameters (a, b) for num_perm permutations."""
-    from datasketch import MinHash
+    """datasketch's affine32 permutation parameters (a, b) for num_perm permutations.
 
-    m = MinHash(num_perm=num_perm, seed=_SEED, scheme="affine32")
-    a, b = m.permutations
-    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+    Drawn exactly as datasketch.MinHash(num_perm, seed=1, scheme="affine32") draws them
+    (a test checks this), without importing datasketch on the query path."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:

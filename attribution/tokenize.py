@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -46,7 +46,7 @@ class TokenStream:
     def __len__(self) -> int:
         return int(self.text_hash.shape[0])
 
-    @property
+    @cached_property
     def abstract(self) -> np.ndarray:
         """The abstracted view: class hash for identifiers and literals, text hash otherwise."""
         return np.where(self.kind == 0, self.text_hash, _CLASS_HASH[self.kind])

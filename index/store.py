@@ -130,6 +130,7 @@ class Index:
         if index is None:
             import faiss
 
+            faiss.omp_set_num_threads(1)  # one query is small: threads cost more than they give
             sk = np.ascontiguousarray(self.segments[i].sketch)
             index = faiss.IndexBinaryFlat(sk.shape[1] * 8)
             index.add(sk)

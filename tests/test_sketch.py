@@ -14,6 +14,12 @@ def test_minhash_equals_datasketch():
     assert np.array_equal(ours, np.asarray(ref.hashvalues, dtype=np.uint32))
 
 
+def test_permutations_are_datasketchs():
+    a, b = sketch.permutations(64)
+    ref = MinHash(num_perm=64, seed=1, scheme="affine32")
+    assert np.array_equal(a, ref.permutations[0]) and np.array_equal(b, ref.permutations[1])
+
+
 def test_one_bit_estimate_is_close_to_exact_jaccard():
     errors = []
     for j_target in (0.2, 0.5, 0.8):
