@@ -19,6 +19,11 @@ MAX_SPANS = 48  # longest spans kept for chaining
 MAX_GAP = 80  # tokens between two spans of one chain, on either side
 MAX_CHAINS = 3  # matches per source (a query may hold several regions of one file)
 ANCHOR_EXACT = 0.3  # share of identical tokens an anchor span needs
+VALUE_SCALE = 1 << 20  # fixed-point scale of a span's per-token value
+TAIL_BAND = 16  # tokens skipped on either side when extending a chain's ends
+TAIL_WINDOW = 16  # tokens looked at beyond the band
+TAIL_RUN = 2  # shortest run added at a chain's ends
+TAIL_STEPS = 8  # runs added at each end at most
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,10 @@ def maximal_spans(
         near &= (dist <= MAX_GAP).any(axis=1)
     spans, length = spans[near], length[near]
     order = np.lexsort((spans[:, 2], spans[:, 0], -length))[:MAX_SPANS]
-    return spans[order]
+    spans = spans[order]
+    # a fifth column: per-token value, higher where the tokens are identical
+    value = 0.5 + 0.5 * exact_counts(spans, q[1], s[1]) / (spans[:, 1] - spans[:, 0])
+    return np.concatenate([spans, (value * VALUE_SCALE).astype(np.int64)[:, None]], axis=1)
 
 
 def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
@@ -154,7 +162,8 @@ def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
     spans = spans[np.lexsort((spans[:, 2], spans[:, 0]))]
     n = spans.shape[0]
     qa, qb, sa, sb = (spans[:, i] for i in range(4))
-    score = (qb - qa).astype(np.float64)
+    per_token = spans[:, 4] / VALUE_SCALE
+    score = (qb - qa) * per_token
     back = np.full(n, -1, dtype=np.int64)
     start_shift = np.zeros(n, dtype=np.int64)
     for i in range(1, n):
@@ -166,7 +175,8 @@ def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
         ok = (length >= min_span) & (gap_q <= MAX_GAP) & (gap_s <= MAX_GAP) & (qa[j] < qa[i])
         if not ok.any():
             continue
-        value = score[j] + length - 0.5 * np.abs(gap_q - gap_s) - 0.1 * (gap_q + gap_s)
+        gain = length * per_token[i]
+        value = score[j] + gain - 0.5 * np.abs(gap_q - gap_s) - 0.1 * (gap_q + gap_s)
         value[~ok] = -np.inf
         best = int(np.argmax(value))
         if value[best] > score[i]:
@@ -178,6 +188,57 @@ def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
         chain.append(Span(int(qa[i]) + d, int(qb[i]), int(sa[i]) + d, int(sb[i])))
         i = int(back[i])
     chain.reverse()
+    return chain
+
+
+def _next_run(
+    q_abs: np.ndarray, s_abs: np.ndarray, qi: int, si: int, step: int
+) -> tuple[int, int, int] | None:
+    """The best equal run (>= TAIL_RUN tokens) starting within TAIL_BAND tokens of
+    (qi, si) in direction step: (tokens skipped in the query, in the source, run length)."""
+    width = TAIL_BAND + TAIL_WINDOW
+    if step > 0:
+        qs, ss = q_abs[qi : qi + width], s_abs[si : si + width]
+    else:
+        qs = q_abs[max(qi - width + 1, 0) : qi + 1][::-1]
+        ss = s_abs[max(si - width + 1, 0) : si + 1][::-1]
+    if qi < 0 or si < 0 or qs.shape[0] == 0 or ss.shape[0] == 0:
+        return None
+    equal = qs[:, None] == ss[None, :]
+    run = np.zeros((equal.shape[0] + 1, equal.shape[1] + 1), dtype=np.int64)
+    for i in range(equal.shape[0] - 1, -1, -1):
+        run[i, :-1] = np.where(equal[i], run[i + 1, 1:] + 1, 0)
+    band = run[: TAIL_BAND + 1, : TAIL_BAND + 1]
+    skipped = np.arange(band.shape[0])[:, None] + np.arange(band.shape[1])[None, :]
+    gain = band - skipped
+    # a run found further away must be longer to count
+    gain[band < TAIL_RUN + skipped // 8] = -(1 << 30)
+    dq, ds = np.unravel_index(int(np.argmax(gain)), gain.shape)
+    if gain[dq, ds] == -(1 << 30):
+        return None
+    return int(dq), int(ds), int(band[dq, ds])
+
+
+def extend_chain(chain: list[Span], q_abs: np.ndarray, s_abs: np.ndarray) -> list[Span]:
+    """Add the short runs a chain's ends miss (a closing brace after the last edit)."""
+    for _ in range(TAIL_STEPS):
+        last = chain[-1]
+        found = _next_run(q_abs, s_abs, last.qb, last.sb, 1)
+        if found is None:
+            break
+        dq, ds, n = found
+        qa, sa = last.qb + dq, last.sb + ds
+        chain = [*chain[:-1], last, Span(qa, qa + n, sa, sa + n)] if dq or ds else [
+            *chain[:-1], Span(last.qa, last.qb + n, last.sa, last.sb + n)]
+    for _ in range(TAIL_STEPS):
+        first = chain[0]
+        found = _next_run(q_abs, s_abs, first.qa - 1, first.sa - 1, -1)
+        if found is None:
+            break
+        dq, ds, n = found
+        qb, sb = first.qa - dq, first.sa - ds
+        chain = [Span(qb - n, qb, sb - n, sb), *chain] if dq or ds else [
+            Span(first.qa - n, first.qb, first.sa - n, first.sb), *chain[1:]]
     return chain
 
 
@@ -193,7 +254,7 @@ def chains(
     spans = maximal_spans(q, s, seed, min_span, useful)
     found: list[list[Span]] = []
     while len(found) < MAX_CHAINS and int((spans[:, 1] - spans[:, 0]).sum()) >= max(min_total, 1):
-        chain = best_chain(spans, min_span)
+        chain = extend_chain(best_chain(spans, min_span), q[0], s[0])
         found.append(chain)
         lo, hi = chain[0].qa, chain[-1].qb
         spans = spans[(spans[:, 1] <= lo) | (spans[:, 0] >= hi)]

@@ -1,13 +1,16 @@
 """Judge an aligned chain: how much evidence, which match type, what score.
 
-Evidence counts aligned token pairs: an exactly equal pair weighs 1; an identifier or
-literal pair weighs 1 when the renaming is consistent (the query name always maps to
-the same source name and back, as when a model renames a variable), and 0.25 when it
-is not (structure alone is weak evidence).
+Evidence counts aligned token pairs. An identical pair weighs 1 inside a run of at least
+EXACT_RUN identical tokens and GLUE_WEIGHT in a shorter run (the punctuation between
+renamed names). A renamed identifier or literal weighs 1 when the renaming is consistent
+and the name recurs (the query name always maps to the same source name and back, as
+when a model renames a variable), SINGLE_WEIGHT for a consistent single use, and nothing
+when it is inconsistent (structure alone is no evidence).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -18,8 +21,11 @@ from attribution.align import Span
 from attribution.tokenize import TokenStream
 
 EXACT, RENAMED, NEAR = "exact", "renamed", "near"
-INCONSISTENT_WEIGHT = 0.25
+INCONSISTENT_WEIGHT = 0.0
 SINGLE_WEIGHT = 0.5
+EXACT_RUN = 5  # identical tokens in a row that count in full
+GLUE_WEIGHT = 0.5  # identical tokens in shorter runs (punctuation between renamed names)
+GAP_OPEN, GAP_EXTEND, GAP_SKEW = 2.0, 0.25, 0.25  # evidence lost per gap, per gap token
 CERTAINTY_SCALE = 60.0  # evidence (tokens) at which the score reaches 1 - 1/e
 
 
@@ -54,6 +60,18 @@ def _pairs(q: TokenStream, s: TokenStream, chain: list[Span]) -> tuple[np.ndarra
     return qi, si
 
 
+def run_lengths(flags: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+    """For each True flag, the length of the run of Trues it belongs to (runs also end at
+    the positions in breaks); 0 for False."""
+    n = flags.shape[0]
+    boundary = np.ones(n, dtype=bool)
+    boundary[1:] = flags[1:] != flags[:-1]
+    boundary[breaks[breaks < n]] = True
+    run_id = np.cumsum(boundary) - 1
+    sizes = np.bincount(run_id)
+    return np.where(flags, sizes[run_id], 0)
+
+
 def consistent_pairs(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
     """Weight of each renamed pair: 1 when it follows the majority mapping in both
     directions and the query name recurs, 0.5 for a consistent single use, else 0.25."""
@@ -75,6 +93,15 @@ def consistent_pairs(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
     return np.array(weights, dtype=np.float64)
 
 
+def gap_cost(chain: list[Span]) -> float:
+    """What the gaps between a chain's spans take off its evidence."""
+    cost = 0.0
+    for a, b in itertools.pairwise(chain):
+        gap_q, gap_s = b.qa - a.qb, b.sa - a.sb
+        cost += GAP_OPEN + GAP_EXTEND * (gap_q + gap_s) + GAP_SKEW * abs(gap_q - gap_s)
+    return cost
+
+
 def judge(
     q: TokenStream,
     s: TokenStream,
@@ -89,13 +116,14 @@ def judge(
     qi, si = _pairs(q, s, chain)
     equal = q.text_hash[qi] == s.text_hash[si]
     renamed = ~equal
-    weight = equal.astype(np.float64)
+    starts = np.cumsum([0] + [len(sp) for sp in chain[:-1]])
+    weight = np.where(equal, np.where(run_lengths(equal, starts) >= EXACT_RUN, 1.0, GLUE_WEIGHT), 0.0)
     if renamed.any():
         weight[renamed] = consistent_pairs(q.text_hash[qi[renamed]], s.text_hash[si[renamed]])
     if rare_exact is not None and rare_abstract is not None:
         weight[equal & ~rare_exact[qi]] = 0.0
         weight[renamed & ~rare_abstract[qi]] = 0.0
-    evidence = float(weight.sum())
+    evidence = float(weight.sum()) - gap_cost(chain)
     verdicts, offset = [], 0
     for sp in chain:
         n = len(sp)
