@@ -57,7 +57,7 @@ def seed_pairs(q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> tuple[np.ndar
     found = hi > lo
     hit, lo, hi = maybe[found], lo[found], hi[found]
     # drop source seeds that occur too often (repetitive code: tables, padding)
-    uniq, inverse, counts = np.unique(sh[hit], return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(sh[hit], return_inverse=True, return_counts=True)
     rare = counts[inverse] <= MAX_SEED_HITS
     hit, lo, hi = hit[rare], lo[rare], hi[rare]
     reps = hi - lo
@@ -191,54 +191,61 @@ def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
     return chain
 
 
+_BAND_Q, _BAND_S = (g.ravel() for g in np.mgrid[0 : TAIL_BAND + 1, 0 : TAIL_BAND + 1])
+_STEPS = np.arange(TAIL_WINDOW)
+
+
 def _next_run(
     q_abs: np.ndarray, s_abs: np.ndarray, qi: int, si: int, step: int
 ) -> tuple[int, int, int] | None:
     """The best equal run (>= TAIL_RUN tokens) starting within TAIL_BAND tokens of
     (qi, si) in direction step: (tokens skipped in the query, in the source, run length)."""
-    width = TAIL_BAND + TAIL_WINDOW
-    if step > 0:
-        qs, ss = q_abs[qi : qi + width], s_abs[si : si + width]
-    else:
-        qs = q_abs[max(qi - width + 1, 0) : qi + 1][::-1]
-        ss = s_abs[max(si - width + 1, 0) : si + 1][::-1]
-    if qi < 0 or si < 0 or qs.shape[0] == 0 or ss.shape[0] == 0:
+    nq, ns = q_abs.shape[0], s_abs.shape[0]
+    qpos = qi + step * (_BAND_Q[:, None] + _STEPS[None, :])
+    spos = si + step * (_BAND_S[:, None] + _STEPS[None, :])
+    inside = (qpos >= 0) & (qpos < nq) & (spos >= 0) & (spos < ns)
+    equal = inside & (q_abs[np.clip(qpos, 0, nq - 1)] == s_abs[np.clip(spos, 0, ns - 1)])
+    # run length from each start: position of the first mismatch
+    run = np.where(equal.all(axis=1), TAIL_WINDOW, np.argmin(equal, axis=1))
+    skipped = _BAND_Q + _BAND_S
+    ok = run >= TAIL_RUN + skipped // 8  # a run found further away must be longer to count
+    if not ok.any():
         return None
-    equal = qs[:, None] == ss[None, :]
-    run = np.zeros((equal.shape[0] + 1, equal.shape[1] + 1), dtype=np.int64)
-    for i in range(equal.shape[0] - 1, -1, -1):
-        run[i, :-1] = np.where(equal[i], run[i + 1, 1:] + 1, 0)
-    band = run[: TAIL_BAND + 1, : TAIL_BAND + 1]
-    skipped = np.arange(band.shape[0])[:, None] + np.arange(band.shape[1])[None, :]
-    gain = band - skipped
-    # a run found further away must be longer to count
-    gain[band < TAIL_RUN + skipped // 8] = -(1 << 30)
-    dq, ds = np.unravel_index(int(np.argmax(gain)), gain.shape)
-    if gain[dq, ds] == -(1 << 30):
-        return None
-    return int(dq), int(ds), int(band[dq, ds])
+    gain = np.where(ok, run - skipped, -(1 << 30))
+    best = int(np.argmax(gain))
+    return int(_BAND_Q[best]), int(_BAND_S[best]), int(run[best])
 
 
 def extend_chain(chain: list[Span], q_abs: np.ndarray, s_abs: np.ndarray) -> list[Span]:
     """Add the short runs a chain's ends miss (a closing brace after the last edit)."""
     for _ in range(TAIL_STEPS):
         last = chain[-1]
+        if last.qb >= q_abs.shape[0] or last.sb >= s_abs.shape[0]:
+            break
         found = _next_run(q_abs, s_abs, last.qb, last.sb, 1)
         if found is None:
             break
         dq, ds, n = found
         qa, sa = last.qb + dq, last.sb + ds
-        chain = [*chain[:-1], last, Span(qa, qa + n, sa, sa + n)] if dq or ds else [
-            *chain[:-1], Span(last.qa, last.qb + n, last.sa, last.sb + n)]
+        chain = (
+            [*chain[:-1], last, Span(qa, qa + n, sa, sa + n)]
+            if dq or ds
+            else [*chain[:-1], Span(last.qa, last.qb + n, last.sa, last.sb + n)]
+        )
     for _ in range(TAIL_STEPS):
         first = chain[0]
+        if first.qa == 0 or first.sa == 0:
+            break
         found = _next_run(q_abs, s_abs, first.qa - 1, first.sa - 1, -1)
         if found is None:
             break
         dq, ds, n = found
         qb, sb = first.qa - dq, first.sa - ds
-        chain = [Span(qb - n, qb, sb - n, sb), *chain] if dq or ds else [
-            Span(first.qa - n, first.qb, first.sa - n, first.sb), *chain[1:]]
+        chain = (
+            [Span(qb - n, qb, sb - n, sb), *chain]
+            if dq or ds
+            else [Span(first.qa - n, first.qb, first.sa - n, first.sb), *chain[1:]]
+        )
     return chain
 
 

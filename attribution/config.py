@@ -26,7 +26,7 @@ class Config:
     min_tokens: int = 30  # evidence a match needs (tokens of aligned spans)
     min_span: int = 8  # shortest aligned run that counts
     max_df: int = 200  # fingerprints in more blobs than this are boilerplate, not evidence
-    max_candidates: int = 24  # blobs aligned per query
+    max_candidates: int = 12  # blobs aligned per query
     near_threshold: float = 0.5  # estimated Jaccard that makes a sketch neighbour a candidate
     top: int = 10  # matches returned
     max_query_bytes: int = 1_000_000  # larger queries are refused

@@ -75,7 +75,8 @@ class Language:
     block_comments: tuple[tuple[str, str], ...] = ()
 
 
-_C_COMMENTS = {"line_comments": ("//",), "block_comments": (("/*", "*/"),)}
+_C_LINE = ("//",)
+_C_BLOCK = (("/*", "*/"),)
 
 LANGUAGES: dict[str, Language] = {
     lang.name: lang
@@ -92,26 +93,59 @@ LANGUAGES: dict[str, Language] = {
             (".js", ".mjs", ".cjs", ".jsx"),
             ("tree_sitter_javascript", "language"),
             ("node", "nodejs", "deno"),
-            **_C_COMMENTS,
+            line_comments=_C_LINE,
+            block_comments=_C_BLOCK,
         ),
         Language(
             "typescript",
             (".ts", ".mts", ".cts"),
             ("tree_sitter_typescript", "language_typescript"),
             ("ts-node",),
-            **_C_COMMENTS,
+            line_comments=_C_LINE,
+            block_comments=_C_BLOCK,
         ),
-        Language("tsx", (".tsx",), ("tree_sitter_typescript", "language_tsx"), **_C_COMMENTS),
-        Language("c", (".c", ".h"), ("tree_sitter_c", "language"), **_C_COMMENTS),
+        Language(
+            "tsx",
+            (".tsx",),
+            ("tree_sitter_typescript", "language_tsx"),
+            line_comments=_C_LINE,
+            block_comments=_C_BLOCK,
+        ),
+        Language(
+            "c",
+            (".c", ".h"),
+            ("tree_sitter_c", "language"),
+            line_comments=_C_LINE,
+            block_comments=_C_BLOCK,
+        ),
         Language(
             "cpp",
             (".cc", ".cpp", ".cxx", ".c++", ".hh", ".hpp", ".hxx", ".h++", ".ipp", ".tcc", ".inl"),
             ("tree_sitter_cpp", "language"),
-            **_C_COMMENTS,
+            line_comments=_C_LINE,
+            block_comments=_C_BLOCK,
         ),
-        Language("java", (".java",), ("tree_sitter_java", "language"), **_C_COMMENTS),
-        Language("go", (".go",), ("tree_sitter_go", "language"), **_C_COMMENTS),
-        Language("rust", (".rs",), ("tree_sitter_rust", "language"), **_C_COMMENTS),
+        Language(
+            "java",
+            (".java",),
+            ("tree_sitter_java", "language"),
+            line_comments=_C_LINE,
+            block_comments=_C_BLOCK,
+        ),
+        Language(
+            "go",
+            (".go",),
+            ("tree_sitter_go", "language"),
+            line_comments=_C_LINE,
+            block_comments=_C_BLOCK,
+        ),
+        Language(
+            "rust",
+            (".rs",),
+            ("tree_sitter_rust", "language"),
+            line_comments=_C_LINE,
+            block_comments=_C_BLOCK,
+        ),
         # Languages read with the fallback lexer (see DESIGN.md).
         Language(
             "shell",
@@ -126,16 +160,16 @@ LANGUAGES: dict[str, Language] = {
         Language("lua", (".lua",), None, ("lua",), line_comments=("--",)),
         Language("tcl", (".tcl",), None, ("tclsh", "wish"), line_comments=("#",)),
         Language("php", (".php",), None, ("php",), line_comments=("//", "#")),
-        Language("csharp", (".cs",), None, **_C_COMMENTS),
-        Language("kotlin", (".kt", ".kts"), None, **_C_COMMENTS),
-        Language("scala", (".scala",), None, **_C_COMMENTS),
-        Language("swift", (".swift",), None, **_C_COMMENTS),
-        Language("objc", (".m", ".mm"), None, **_C_COMMENTS),
+        Language("csharp", (".cs",), None, line_comments=_C_LINE, block_comments=_C_BLOCK),
+        Language("kotlin", (".kt", ".kts"), None, line_comments=_C_LINE, block_comments=_C_BLOCK),
+        Language("scala", (".scala",), None, line_comments=_C_LINE, block_comments=_C_BLOCK),
+        Language("swift", (".swift",), None, line_comments=_C_LINE, block_comments=_C_BLOCK),
+        Language("objc", (".m", ".mm"), None, line_comments=_C_LINE, block_comments=_C_BLOCK),
         Language("assembly", (".s", ".S", ".asm"), None, line_comments=(";", "#", "//")),
         Language("r", (".r", ".R"), None, ("Rscript",), line_comments=("#",)),
         Language("julia", (".jl",), None, ("julia",), line_comments=("#",)),
         Language("haskell", (".hs",), None, line_comments=("--",)),
-        Language("dart", (".dart",), None, **_C_COMMENTS),
+        Language("dart", (".dart",), None, line_comments=_C_LINE, block_comments=_C_BLOCK),
         Language("zig", (".zig",), None, line_comments=("//",)),
         Language("makefile", (".mk", ".mak"), None, (), ("Makefile", "GNUmakefile"), ("#",)),
         Language("cmake", (".cmake",), None, (), ("CMakeLists.txt",), ("#",)),
@@ -243,7 +277,11 @@ _CLUES: tuple[tuple[str, re.Pattern[bytes], int], ...] = tuple(
         ("javascript", rb"\b(function\s*\w*\s*\(|=>|const |let |var )", 2),
         ("javascript", rb"\b(require\(|module\.exports|console\.log|===|!==)", 2),
         ("typescript", rb"\b(interface\s+\w+|:\s*(string|number|boolean)\b|export type)", 3),
-        ("java", rb"\b(public|private|protected)\s+(static\s+)?(final\s+)?\w+(<.*>)?\s+\w+\s*\(", 3),
+        (
+            "java",
+            rb"\b(public|private|protected)\s+(static\s+)?(final\s+)?\w+(<.*>)?\s+\w+\s*\(",
+            3,
+        ),
         ("java", rb"\bSystem\.out\.|@Override|\bimport java\.", 3),
         ("go", rb"^\s*func\s+(\(\w+ \*?\w+\)\s*)?\w+\(|^package \w+|:=", 3),
         ("rust", rb"\bfn\s+\w+|\blet\s+mut\b|\bimpl\b|->\s*\w+\s*\{|::<|&mut\b|\bpub fn\b", 3),

@@ -117,7 +117,9 @@ def judge(
     equal = q.text_hash[qi] == s.text_hash[si]
     renamed = ~equal
     starts = np.cumsum([0] + [len(sp) for sp in chain[:-1]])
-    weight = np.where(equal, np.where(run_lengths(equal, starts) >= EXACT_RUN, 1.0, GLUE_WEIGHT), 0.0)
+    weight = np.where(
+        equal, np.where(run_lengths(equal, starts) >= EXACT_RUN, 1.0, GLUE_WEIGHT), 0.0
+    )
     if renamed.any():
         weight[renamed] = consistent_pairs(q.text_hash[qi[renamed]], s.text_hash[si[renamed]])
     if rare_exact is not None and rare_abstract is not None:

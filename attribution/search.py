@@ -22,8 +22,9 @@ from attribution.tokenize import TokenStream, tokenize
 VIEWS = ("exact", "abstract")
 MAX_ORIGINS = 5
 MIN_CANDIDATE_SCORE = 3.0  # an exact k-gram hit weighs 2, an abstracted one 1
-CANDIDATE_RATIO = 0.1  # candidates far below the best one are not aligned
+CANDIDATE_RATIO = 0.2  # candidates far below the best one are not aligned
 EARLY_STOP_RANK = 4  # always align at least this many candidates
+EARLY_STOP_RATIO = 0.75  # once the query is covered, skip candidates this much weaker
 
 
 class QueryError(ValueError):
@@ -147,7 +148,11 @@ def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
     found: list[Found] = []
     covered = np.zeros(len(query), dtype=bool)
     for rank, (blob, weight) in enumerate(candidates):
-        if rank >= EARLY_STOP_RANK and covered.mean() >= 0.9 and weight < 0.5 * candidates[0][1]:
+        if (
+            rank >= EARLY_STOP_RANK
+            and covered.mean() >= 0.9
+            and weight < EARLY_STOP_RATIO * candidates[0][1]
+        ):
             break  # the query is covered; what is left are weaker copies of the same code
         for f in _align_blob(query, blob, index, cfg, rare):
             found.append(f)
@@ -252,7 +257,15 @@ def _group(found: list[Found], index: IndexView) -> list[Found]:
     return list(groups.values())
 
 
-_VENDOR_MARKERS = ("vendor", "third_party", "third-party", "thirdparty", "external", "extern", "deps")
+_VENDOR_MARKERS = (
+    "vendor",
+    "third_party",
+    "third-party",
+    "thirdparty",
+    "external",
+    "extern",
+    "deps",
+)
 
 
 def authority(source: Source) -> tuple[int, int, int, str, str]:

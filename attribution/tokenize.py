@@ -111,7 +111,10 @@ def _to_stream(
     end = arr[:, 1].astype(np.uint32)
     kind = arr[:, 2].astype(np.uint8)
     hashes = np.fromiter(
-        (_hash_token(data[s:e]) for s, e in zip(arr[:, 0].tolist(), arr[:, 1].tolist(), strict=True)),
+        (
+            _hash_token(data[s:e])
+            for s, e in zip(arr[:, 0].tolist(), arr[:, 1].tolist(), strict=True)
+        ),
         dtype=np.uint32,
         count=n,
     )

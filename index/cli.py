@@ -39,22 +39,35 @@ def default_index() -> str:
 
 
 def _index_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index", default=None, help="index directory ($ATTRIBUTION_INDEX or ./.attribution-index)")
+    p.add_argument(
+        "--index", default=None, help="index directory ($ATTRIBUTION_INDEX or ./.attribution-index)"
+    )
 
 
 def _build_parsers(sub: Any) -> None:
-    for name, helptext in (("build", "build a new index from SOURCEs"), ("add", "add SOURCEs to an index")):
+    for name, helptext in (
+        ("build", "build a new index from SOURCEs"),
+        ("add", "add SOURCEs to an index"),
+    ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("sources", nargs="+", metavar="SOURCE", help="directory, archive, git repo, .parquet/.jsonl table, or 'installed'")
+        p.add_argument(
+            "sources",
+            nargs="+",
+            metavar="SOURCE",
+            help="directory, archive, git repo, .parquet/.jsonl table, or 'installed'",
+        )
         _index_arg(p)
-        p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+        p.add_argument(
+            "--jobs", type=int, default=None, help="worker processes (default: all cores)"
+        )
         p.add_argument("--opt-out", default=None, metavar="FILE", help="opt-out list to honour")
         if name == "build":
             p.add_argument("--k", type=int, default=Config.k, help=argparse.SUPPRESS)
             p.add_argument("--window", type=int, default=Config.window, help=argparse.SUPPRESS)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, Any]:
+    """The parser and its sub-command set (web/cli.py adds its own commands to it)."""
     parser = argparse.ArgumentParser(prog="attribution", description="Find where code came from.")
     commands = parser.add_subparsers(dest="command", required=True)
     idx = commands.add_parser("index", help="build and maintain an index")
@@ -67,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--blob", action="append", default=[])
     p = sub.add_parser("merge", help="merge segments into one, purging removed sources")
     _index_arg(p)
-    p.add_argument("segments", nargs="*", metavar="SEGMENT", help="segment directories built elsewhere")
+    p.add_argument(
+        "segments", nargs="*", metavar="SEGMENT", help="segment directories built elsewhere"
+    )
     p = sub.add_parser("stats", help="what the index holds")
     _index_arg(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -78,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--min-tokens", type=int, default=None, help="evidence a match needs (tokens)")
     p.add_argument("--top", type=int, default=None, help="matches to show")
-    return parser
+    return parser, commands
 
 
 def _report_build(report: BuildReport) -> None:
@@ -101,11 +116,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         cfg = Config.from_dict(read_manifest(root)["config"])
     report = build(
-        args.sources, root, config=cfg, jobs=args.jobs, replace=args.action == "build", opt_out=opt_out
+        args.sources,
+        root,
+        config=cfg,
+        jobs=args.jobs,
+        replace=args.action == "build",
+        opt_out=opt_out,
     )
     _report_build(report)
     if report.files == 0:
-        print(f"attribution: error: nothing was indexed from {' '.join(args.sources)}", file=sys.stderr)
+        print(
+            f"attribution: error: nothing was indexed from {' '.join(args.sources)}",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     return EXIT_CLEAN
 
@@ -182,18 +205,23 @@ def _error_line(err: BaseException) -> str:
     return str(err)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
-    args = _parser().parse_args(argv)
+def run(args: argparse.Namespace, commands: dict[str, Callable[[argparse.Namespace], int]]) -> int:
+    """Run a parsed command; user errors become one line on stderr and exit code 2."""
     action = args.action if args.command == "index" else args.command
     try:
-        return COMMANDS[action](args)
+        return commands[action](args)
     except USER_ERRORS as err:
         print(f"attribution: error: {_error_line(err)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("attribution: interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point without the web commands; returns the exit code."""
+    parser, _ = build_parser()
+    return run(parser.parse_args(argv), COMMANDS)
 
 
 if __name__ == "__main__":

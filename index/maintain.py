@@ -29,9 +29,7 @@ class Removal:
 
 def _matching_sids(seg: Segment, kind: str, value: str) -> list[tuple[int, int, str]]:
     """(sid, blob_local, repo) of sources matching a rule in one segment."""
-    base = (
-        "SELECT s.sid, s.blob_local, r.name FROM sources s JOIN repos r ON r.repo_id = s.repo_id"
-    )
+    base = "SELECT s.sid, s.blob_local, r.name FROM sources s JOIN repos r ON r.repo_id = s.repo_id"
     if kind == "repo":
         return seg.db.execute(base + " WHERE r.name = ?", (value,)).fetchall()
     if kind == "author":
@@ -60,7 +58,12 @@ def remove(root: str | Path, rules: list[tuple[str, str]]) -> list[Removal]:
                 new = {r[0] for r in rows} - sids
                 sids |= new
                 found.append(
-                    Removal(f"{kind}:{value}", len(new), len({r[1] for r in rows}), len({r[2] for r in rows}))
+                    Removal(
+                        f"{kind}:{value}",
+                        len(new),
+                        len({r[1] for r in rows}),
+                        len({r[2] for r in rows}),
+                    )
                 )
         finally:
             index.close()
@@ -125,7 +128,9 @@ def _copy_segment(writer: Any, seg: Segment, is_deleted: Any) -> None:
             continue
         existing = writer.local_of(blob_id)
         if existing is None:
-            existing = writer.add_stored(row[1:], seg.token_record(local), seg.content_record(local))
+            existing = writer.add_stored(
+                row[1:], seg.token_record(local), seg.content_record(local)
+            )
             remap[local] = existing
         for rec in live[local]:
             writer.add_source(rec)

@@ -198,7 +198,9 @@ class SegmentWriter:
         blobs = _concat(self._fp_blobs[view], np.uint32)
         pairs = np.unique((hashes.astype(np.uint64) << np.uint64(32)) | blobs.astype(np.uint64))
         np.save(self.path / f"fp_{view}_hash.npy", (pairs >> np.uint64(32)).astype(np.uint32))
-        np.save(self.path / f"fp_{view}_blob.npy", (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        np.save(
+            self.path / f"fp_{view}_blob.npy", (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        )
         return int(pairs.shape[0])
 
     def _write_sketches(self) -> None:
@@ -225,9 +227,14 @@ class SegmentWriter:
                     )
             db.executemany(
                 "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?)",
-                [_source_row(s, self._blobs[s.blob_id], repos[s.repo_name]) for s in self._sources.values()],
+                [
+                    _source_row(s, self._blobs[s.blob_id], repos[s.repo_name])
+                    for s in self._sources.values()
+                ],
             )
-            db.executemany("INSERT INTO people VALUES (?,?,?)", _people_rows(self._sources.values()))
+            db.executemany(
+                "INSERT INTO people VALUES (?,?,?)", _people_rows(self._sources.values())
+            )
             db.executemany("INSERT INTO skipped VALUES (?,?)", sorted(self._skipped.items()))
             db.executescript(INDEXES)
             db.commit()
@@ -286,7 +293,9 @@ class Segment:
         self._content = _map(path / "content.bin")
         uri = f"file:{path / 'meta.sqlite'}?mode=ro&immutable=1"
         self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self.languages = [r[0] for r in self.db.execute("SELECT language FROM blobs ORDER BY local")]
+        self.languages = [
+            r[0] for r in self.db.execute("SELECT language FROM blobs ORDER BY local")
+        ]
 
     def _array(self, name: str) -> np.ndarray:
         return np.load(self.path / name, mmap_mode="r", allow_pickle=False)
@@ -332,17 +341,20 @@ class Segment:
                  JOIN blobs b ON b.local = s.blob_local"""
         for row in self.db.execute(sql):
             sid, local, blob_id, repo, url, path, lic, lic_type, evidence, authors, cr = row
-            yield local, SourceRecord(
-                repo_name=repo,
-                path=path,
-                blob_id=blob_id,
-                repo_url=url,
-                license=lic,
-                license_type=lic_type,
-                license_evidence=evidence,
-                authors=tuple(json.loads(authors)),
-                emails=tuple(emails.get(sid, ())),
-                copyright=tuple(json.loads(cr)),
+            yield (
+                local,
+                SourceRecord(
+                    repo_name=repo,
+                    path=path,
+                    blob_id=blob_id,
+                    repo_url=url,
+                    license=lic,
+                    license_type=lic_type,
+                    license_evidence=evidence,
+                    authors=tuple(json.loads(authors)),
+                    emails=tuple(emails.get(sid, ())),
+                    copyright=tuple(json.loads(cr)),
+                ),
             )
 
     def skipped(self) -> dict[str, int]:

@@ -11,7 +11,12 @@ from index.store import Index
 
 # Which files of a segment make up each part of the index on disk.
 PARTS = {
-    "fingerprints": ("fp_exact_hash.npy", "fp_exact_blob.npy", "fp_abstract_hash.npy", "fp_abstract_blob.npy"),
+    "fingerprints": (
+        "fp_exact_hash.npy",
+        "fp_exact_blob.npy",
+        "fp_abstract_hash.npy",
+        "fp_abstract_blob.npy",
+    ),
     "sketches": ("sketch.npy", "sketch_blob.npy"),
     "metadata": ("meta.sqlite", "SEGMENT.json"),
     "tokens": ("tokens.bin", "tokens_off.npy"),
@@ -23,7 +28,9 @@ def _disk(index: Index) -> dict[str, int]:
     sizes = dict.fromkeys(PARTS, 0)
     for seg in index.segments:
         for part, names in PARTS.items():
-            sizes[part] += sum((seg.path / n).stat().st_size for n in names if (seg.path / n).exists())
+            sizes[part] += sum(
+                (seg.path / n).stat().st_size for n in names if (seg.path / n).exists()
+            )
     sizes["total"] = sum(sizes.values())
     return sizes
 

@@ -148,7 +148,9 @@ class Index:
 
     def _read_sources(self, blob: int) -> list[search.Source]:
         seg, local = self._locate(blob)
-        blob_id = seg.db.execute("SELECT blob_id FROM blobs WHERE local = ?", (local,)).fetchone()[0]
+        blob_id = seg.db.execute("SELECT blob_id FROM blobs WHERE local = ?", (local,)).fetchone()[
+            0
+        ]
         out = [
             self._source(row, blob_id)
             for row in seg.db.execute(_SOURCE_SQL, (local,))

@@ -107,7 +107,9 @@ def _current_or_new(root: Path, build_config: dict[str, Any], replace: bool) -> 
             )
         return manifest
     if not replace:
-        raise IndexFormatError(f"no index at {root}: build one first with 'attribution index build'")
+        raise IndexFormatError(
+            f"no index at {root}: build one first with 'attribution index build'"
+        )
     return new_manifest(build_config)
 
 

@@ -28,8 +28,11 @@ class MemoryIndex:
                 hashes, _ = fingerprints(arr, self.config.k, self.config.window)
                 table[view] += [(int(h), blob) for h in set(hashes.tolist())]
             s, _ = sketch.unit_sketches(
-                stream.abstract, stream.units, self.config.sketch_shingle,
-                self.config.sketch_perm, self.config.sketch_min_tokens,
+                stream.abstract,
+                stream.units,
+                self.config.sketch_shingle,
+                self.config.sketch_perm,
+                self.config.sketch_min_tokens,
             )
             sk += list(s)
             sk_blob += [blob] * len(s)
@@ -62,5 +65,13 @@ class MemoryIndex:
 
     def sources(self, blob):
         name = self.names[blob]
-        return [Source(id=f"s:{blob:016x}", repo_name="mem/" + name.split("/")[0], path=name,
-                       blob_id=f"{blob:040x}", license="MIT", license_type="permissive")]
+        return [
+            Source(
+                id=f"s:{blob:016x}",
+                repo_name="mem/" + name.split("/")[0],
+                path=name,
+                blob_id=f"{blob:040x}",
+                license="MIT",
+                license_type="permissive",
+            )
+        ]

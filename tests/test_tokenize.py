@@ -14,7 +14,7 @@ SAMPLES = {
     "python": "def f(a, b=2):\n    # comment\n    return a + b * 1.5  # tail\n",
     "javascript": "function f(a) { // c\n  return a + 'x' + `t${a}`; }\n",
     "typescript": "function f(a: number): string { /* c */ return String(a); }\n",
-    "tsx": "const C = (p: P) => <div className=\"x\">{p.a}</div>;\n",
+    "tsx": 'const C = (p: P) => <div className="x">{p.a}</div>;\n',
     "c": "int f(int a) { /* c */ return a + 0x10; } // t\n",
     "cpp": "template <class T> T f(T a) { return a; } // c\n",
     "java": "class A { int f(int a) { /* c */ return a + 1; } }\n",
@@ -69,8 +69,8 @@ def test_units_cover_functions():
 
 
 def test_fallback_lexer():
-    ts = tokenize("#!/bin/sh\n# comment\nfor x in 1 2; do echo \"$x\"; done\n", "shell")
-    words = texts(b"#!/bin/sh\n# comment\nfor x in 1 2; do echo \"$x\"; done\n", ts)
+    ts = tokenize('#!/bin/sh\n# comment\nfor x in 1 2; do echo "$x"; done\n', "shell")
+    words = texts(b'#!/bin/sh\n# comment\nfor x in 1 2; do echo "$x"; done\n', ts)
     assert words[:3] == ["for", "x", "in"] and "# comment" not in words
 
 
@@ -95,7 +95,17 @@ def test_language_detection():
     assert guess_language(b"#include <stdio.h>\nint main(void) { return 0; }") == "c"
     assert guess_language(b"def f(x):\n    return x\n") == "python"
     assert guess_language(b"fn main() { let mut x = 1; }") == "rust"
-    assert set(LANGUAGES) >= {"python", "javascript", "typescript", "tsx", "c", "cpp", "java", "go", "rust"}
+    assert set(LANGUAGES) >= {
+        "python",
+        "javascript",
+        "typescript",
+        "tsx",
+        "c",
+        "cpp",
+        "java",
+        "go",
+        "rust",
+    }
 
 
 def test_token_arrays_are_parallel():

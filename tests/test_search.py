@@ -1,0 +1,166 @@
+"""The query path against an in-memory index of real code (the standard library)."""
+
+import inspect
+import json
+import json.decoder as json_decoder
+import json.encoder as json_encoder
+import textwrap
+import textwrap as textwrap_module
+
+import pytest
+from memindex import MemoryIndex
+
+from attribution.search import QueryError, attribute
+from attribution.tokenize import tokenize
+
+FILES = {
+    "stdlib/textwrap.py": inspect.getsource(textwrap_module),
+    "stdlib/json/decoder.py": inspect.getsource(json_decoder),
+    "stdlib/json/encoder.py": inspect.getsource(json_encoder),
+}
+
+
+@pytest.fixture(scope="module")
+def index():
+    files = dict(FILES)
+    files["vendor/copy/textwrap.py"] = FILES["stdlib/textwrap.py"]  # an identical copy
+    return MemoryIndex(files)
+
+
+def function_source(module, name):
+    lines, start = inspect.getsourcelines(getattr(module, name))
+    return "".join(lines), start, start + len(lines) - 1
+
+
+def rename_identifiers(code: str) -> str:
+    data = code.encode()
+    ts = tokenize(data, "python")
+    names = {}
+    out, last = bytearray(), 0
+    for s, e, kind in zip(ts.start.tolist(), ts.end.tolist(), ts.kind.tolist(), strict=True):
+        if kind == 1:
+            word = data[s:e]
+            names.setdefault(word, b"renamed_%d" % len(names))
+            out += data[last:s] + names[word]
+            last = e
+    return (out + data[last:]).decode()
+
+
+def test_verbatim_copy_is_exact_with_lines(index):
+    code, first, last = function_source(textwrap_module, "dedent")
+    result = attribute(code, index)
+    assert result["verdict"] == "match"
+    top = result["matches"][0]
+    assert top["match_type"] == "exact"
+    assert top["source"]["path"].endswith("textwrap.py")
+    assert abs(top["source_lines"][0] - first) <= 1 and abs(top["source_lines"][1] - last) <= 1
+    assert top["coverage"] > 0.95
+    json.dumps(result)  # the answer is plain JSON
+
+
+def test_identical_files_are_one_match_with_copies(index):
+    code, _, _ = function_source(textwrap_module, "dedent")
+    top = attribute(code, index)["matches"][0]
+    assert top["copies"] == 2
+    paths = {top["source"]["path"]} | {o["path"] for o in top["origins"]}
+    assert paths == {"stdlib/textwrap.py", "vendor/copy/textwrap.py"}
+    assert top["source"]["path"] == "stdlib/textwrap.py"  # not the vendored copy
+
+
+def test_reformatting_and_comments_keep_exact(index):
+    code, _, _ = function_source(textwrap_module, "indent")
+    changed = "# a model wrote this\n\n" + code.replace(" = ", "  =  ").replace(
+        "\n", "  # note\n", 3
+    )
+    top = attribute(changed, index)["matches"][0]
+    assert top["match_type"] == "exact"
+    assert top["query_lines"][0] == 3
+
+
+def test_renaming_every_identifier_keeps_renamed(index):
+    code, first, last = function_source(json_decoder, "py_scanstring")
+    top = attribute(rename_identifiers(code), index)["matches"][0]
+    assert top["match_type"] == "renamed"
+    assert top["source"]["path"] == "stdlib/json/decoder.py"
+    assert abs(top["source_lines"][0] - first) <= 1 and abs(top["source_lines"][1] - last) <= 1
+
+
+def test_changed_statements_give_near(index):
+    code, first, last = function_source(json_decoder, "JSONObject")
+    lines = code.splitlines()
+    plain = [
+        i
+        for i, line in enumerate(lines[2:-2], 2)
+        if line.strip()
+        and not line.strip().startswith(("if", "el", "try", "except", "for", "return"))
+        and line.rstrip().endswith(")")
+    ]
+    for i in plain[::5]:  # about a fifth of the simple statements become something else
+        lines[i] = " " * (len(lines[i]) - len(lines[i].lstrip())) + "counter += 1"
+    top = attribute("\n".join(lines) + "\n", index)["matches"][0]
+    assert top["match_type"] == "near"
+    assert top["source"]["path"] == "stdlib/json/decoder.py"
+    assert abs(top["source_lines"][0] - first) <= 1 and abs(top["source_lines"][1] - last) <= 1
+
+
+def test_code_written_from_scratch_is_no_match(index):
+    code = textwrap.dedent(
+        """
+        def histogram(values, bins=10):
+            lo, hi = min(values), max(values)
+            width = (hi - lo) / bins or 1
+            counts = [0] * bins
+            for v in values:
+                slot = min(int((v - lo) / width), bins - 1)
+                counts[slot] += 1
+            return [(lo + i * width, c) for i, c in enumerate(counts)]
+        """
+    )
+    result = attribute(code, index)
+    assert result["verdict"] == "no_match" and result["matches"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "empty query"),
+        ("   \n\t\n", "empty query"),
+        (b"\x00\x01\x02binary", "binary"),
+        ("x = 1\n" * 300_000, "too large"),
+    ],
+)
+def test_bad_queries_raise_one_line_errors(index, query, message):
+    with pytest.raises(QueryError, match=message) as err:
+        attribute(query, index)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_language_is_named(index):
+    with pytest.raises(QueryError, match="unknown language 'cobol'; known: "):
+        attribute("x = 1\n", index, language="cobol")
+
+
+def test_comments_only_and_invalid_utf8_are_no_match(index):
+    assert attribute("# just a comment\n# and another\n", index)["verdict"] == "no_match"
+    result = attribute(b"x = '\xff\xfe'\n", index, language="python")
+    assert result["query"]["tokens"] == 3 and result["verdict"] == "no_match"
+
+
+def test_result_shape_follows_spec(index):
+    code, _, _ = function_source(textwrap_module, "dedent")
+    result = attribute(code, index)
+    assert set(result) == {"query", "verdict", "matches", "elapsed_ms"}
+    m = result["matches"][0]
+    assert {
+        "source",
+        "match_type",
+        "query_lines",
+        "source_lines",
+        "spans",
+        "coverage",
+        "score",
+        "copies",
+        "origins",
+    } <= set(m)
+    assert m["source"]["swhid"] == "swh:1:cnt:" + m["source"]["blob_id"]
+    assert 0 <= m["score"] <= 1 and 0 <= m["coverage"] <= 1
