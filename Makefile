@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 INDEX ?= .attribution-index
 PORT ?= 8000
 
-.PHONY: run test lint bench index clean
+.PHONY: run test lint bench index clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ run: $(STAMP)
 index: $(STAMP)
 	$(BIN)/attribution index build installed --index $(INDEX)
 
-test: $(STAMP)
+# Debian's Chromium for the browser test (never a browser download).
+chromium:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser test will be skipped (or fail on CI)"; }
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

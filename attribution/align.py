@@ -208,7 +208,9 @@ def _next_run(
     # run length from each start: position of the first mismatch
     run = np.where(equal.all(axis=1), TAIL_WINDOW, np.argmin(equal, axis=1))
     skipped = _BAND_Q + _BAND_S
-    ok = run >= TAIL_RUN + skipped // 8  # a run found further away must be longer to count
+    # an edit skips tokens on one side (insertion, deletion) or both alike (a change); a
+    # run found after skipping on both sides, or far away, must be longer to count
+    ok = run >= TAIL_RUN + np.minimum(_BAND_Q, _BAND_S) // 4 + skipped // 8
     if not ok.any():
         return None
     gain = np.where(ok, run - skipped, -(1 << 30))

@@ -2,10 +2,11 @@
 
 Evidence counts aligned token pairs. An identical pair weighs 1 inside a run of at least
 EXACT_RUN identical tokens and GLUE_WEIGHT in a shorter run (the punctuation between
-renamed names). A renamed identifier or literal weighs 1 when the renaming is consistent
-and the name recurs (the query name always maps to the same source name and back, as
-when a model renames a variable), SINGLE_WEIGHT for a consistent single use, and nothing
-when it is inconsistent (structure alone is no evidence).
+renamed names). A renamed identifier weighs RENAMED_WEIGHT when the renaming is
+consistent and the name recurs (the query name always maps to the same source name and
+back, as when a model renames a variable), SINGLE_WEIGHT for a consistent single use,
+and nothing when it is inconsistent (structure alone is no evidence). A changed string
+or number weighs at most LITERAL_WEIGHT: a table with other values is another table.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from attribution.align import Span
+from attribution.languages import IDENTIFIER
 from attribution.tokenize import TokenStream
 
 EXACT, RENAMED, NEAR = "exact", "renamed", "near"
+RENAMED_WEIGHT = 0.9  # a consistently renamed, recurring name (below an identical one)
 INCONSISTENT_WEIGHT = 0.0
-SINGLE_WEIGHT = 0.5
+SINGLE_WEIGHT = 0.45
+LITERAL_WEIGHT = 0.25  # a changed string or number, however consistent
 EXACT_RUN = 5  # identical tokens in a row that count in full
-GLUE_WEIGHT = 0.5  # identical tokens in shorter runs (punctuation between renamed names)
+GLUE_WEIGHT = 0.25  # identical tokens in shorter runs (punctuation between renamed names)
 GAP_OPEN, GAP_EXTEND, GAP_SKEW = 2.0, 0.25, 0.25  # evidence lost per gap, per gap token
 CERTAINTY_SCALE = 60.0  # evidence (tokens) at which the score reaches 1 - 1/e
 
@@ -73,8 +77,9 @@ def run_lengths(flags: np.ndarray, breaks: np.ndarray) -> np.ndarray:
 
 
 def consistent_pairs(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
-    """Weight of each renamed pair: 1 when it follows the majority mapping in both
-    directions and the query name recurs, 0.5 for a consistent single use, else 0.25."""
+    """Weight of each renamed pair: RENAMED_WEIGHT when it follows the majority mapping in
+    both directions and the query name recurs, SINGLE_WEIGHT for a consistent single use,
+    else INCONSISTENT_WEIGHT."""
     pairs = list(zip(q_names.tolist(), s_names.tolist(), strict=True))
     forward: dict[int, Counter[int]] = {}
     backward: dict[int, Counter[int]] = {}
@@ -85,7 +90,7 @@ def consistent_pairs(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
     best_b = {b: c.most_common(1)[0][0] for b, c in backward.items()}
     uses = {a: sum(c.values()) for a, c in forward.items()}
     weights = [
-        (1.0 if uses[a] > 1 else SINGLE_WEIGHT)
+        (RENAMED_WEIGHT if uses[a] > 1 else SINGLE_WEIGHT)
         if best_f[a] == b and best_b[b] == a
         else INCONSISTENT_WEIGHT
         for a, b in pairs
@@ -121,7 +126,9 @@ def judge(
         equal, np.where(run_lengths(equal, starts) >= EXACT_RUN, 1.0, GLUE_WEIGHT), 0.0
     )
     if renamed.any():
-        weight[renamed] = consistent_pairs(q.text_hash[qi[renamed]], s.text_hash[si[renamed]])
+        pairs = consistent_pairs(q.text_hash[qi[renamed]], s.text_hash[si[renamed]])
+        literal = q.kind[qi[renamed]] != IDENTIFIER  # new values in a table are no evidence
+        weight[renamed] = np.where(literal, np.minimum(pairs, LITERAL_WEIGHT), pairs)
     if rare_exact is not None and rare_abstract is not None:
         weight[equal & ~rare_exact[qi]] = 0.0
         weight[renamed & ~rare_abstract[qi]] = 0.0

@@ -227,10 +227,13 @@ class Builder:
 
 
 def read_all(specs: list[str], limits: IngestLimits) -> Iterator[SourceFile | Skipped]:
-    """Every file of every SOURCE, in order (`installed` is the embedded default)."""
+    """Every file of every SOURCE, in order. `installed` is the embedded default (every
+    Python distribution installed here); `installed:flask,numpy` names some of them."""
     for spec in specs:
-        if spec == EMBEDDED and not Path(spec).exists():
-            yield from read_installed(limits)
+        name, _, only = spec.partition(":")
+        if name == EMBEDDED and not Path(spec).exists():
+            wanted = [n for n in only.split(",") if n] if only else None
+            yield from read_installed(limits, only=wanted)
         else:
             yield from read_sources(spec, limits)
 

@@ -168,14 +168,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _read_query(name: str) -> bytes:
+def read_query(name: str) -> bytes:
     if name == "-":
         return sys.stdin.buffer.read()
     return Path(name).read_bytes()
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    data = _read_query(args.file)
+    data = read_query(args.file)
     overrides = {"min_tokens": args.min_tokens, "top": args.top}
     with Index(args.index or default_index(), **overrides) as index:
         result = attribute(

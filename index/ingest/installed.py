@@ -21,16 +21,21 @@ _INFO_SUFFIXES = (".dist-info", ".egg-info")
 
 
 def read_installed(
-    limits: IngestLimits = DEFAULT_LIMITS, *, exclude: Collection[str] = ("attribution",)
+    limits: IngestLimits = DEFAULT_LIMITS,
+    *,
+    exclude: Collection[str] = ("attribution",),
+    only: Collection[str] | None = None,
 ) -> Iterator[SourceFile | Skipped]:
-    """Yield the files of every installed distribution (first of a name wins)."""
+    """Yield the files of every installed distribution (first of a name wins), or of the
+    distributions named in `only`."""
     seen = {normalize_dist_name(name) for name in exclude}
+    wanted = {normalize_dist_name(name) for name in only} if only is not None else None
     for dist in im.distributions():
         name = _dist_name(dist)
         if not name:
             continue  # a broken leftover .dist-info without a name
         key = normalize_dist_name(name)
-        if key in seen:
+        if key in seen or (wanted is not None and key not in wanted):
             continue
         seen.add(key)
         yield from read_distribution(dist, limits)
