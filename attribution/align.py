@@ -19,11 +19,15 @@ MAX_SPANS = 48  # longest spans kept for chaining
 MAX_GAP = 80  # tokens between two spans of one chain, on either side
 MAX_CHAINS = 3  # matches per source (a query may hold several regions of one file)
 ANCHOR_EXACT = 0.3  # share of identical tokens an anchor span needs
+GAP_OPEN = 2.0  # what joining two spans costs in a chain
 VALUE_SCALE = 1 << 20  # fixed-point scale of a span's per-token value
 TAIL_BAND = 16  # tokens skipped on either side when extending a chain's ends
 TAIL_WINDOW = 16  # tokens looked at beyond the band
-TAIL_RUN = 2  # shortest run added at a chain's ends
-TAIL_STEPS = 8  # runs added at each end at most
+TAIL_RUN = 2  # shortest run added at a chain's ends (where it ends the query)
+TAIL_SOLID = 4  # shortest run added at a chain's ends anywhere else
+TAIL_STEPS = 4  # runs added at each end at most
+FRINGE = 3  # differing tokens cut off a chain's ends at most
+WEAK_END = 0.7  # a chain's end span less identical than this is dropped
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,8 @@ def maximal_spans(
     order = np.lexsort((spans[:, 2], spans[:, 0], -length))[:MAX_SPANS]
     spans = spans[order]
     # a fifth column: per-token value, higher where the tokens are identical
-    value = 0.5 + 0.5 * exact_counts(spans, q[1], s[1]) / (spans[:, 1] - spans[:, 0])
+    share = exact_counts(spans, q[1], s[1]) / (spans[:, 1] - spans[:, 0])
+    value = np.maximum(share * share, 0.1)  # runs of mere look-alike syntax are worth little
     return np.concatenate([spans, (value * VALUE_SCALE).astype(np.int64)[:, None]], axis=1)
 
 
@@ -176,7 +181,7 @@ def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
         if not ok.any():
             continue
         gain = length * per_token[i]
-        value = score[j] + gain - 0.5 * np.abs(gap_q - gap_s) - 0.1 * (gap_q + gap_s)
+        value = score[j] + gain - GAP_OPEN - 0.5 * np.abs(gap_q - gap_s) - 0.25 * (gap_q + gap_s)
         value[~ok] = -np.inf
         best = int(np.argmax(value))
         if value[best] > score[i]:
@@ -210,7 +215,7 @@ def _next_run(
     skipped = _BAND_Q + _BAND_S
     # an edit skips tokens on one side (insertion, deletion) or both alike (a change); a
     # run found after skipping on both sides, or far away, must be longer to count
-    ok = run >= TAIL_RUN + np.minimum(_BAND_Q, _BAND_S) // 4 + skipped // 8
+    ok = run >= TAIL_RUN + skipped // 16
     if not ok.any():
         return None
     gain = np.where(ok, run - skipped, -(1 << 30))
@@ -218,8 +223,62 @@ def _next_run(
     return int(_BAND_Q[best]), int(_BAND_S[best]), int(run[best])
 
 
-def extend_chain(chain: list[Span], q_abs: np.ndarray, s_abs: np.ndarray) -> list[Span]:
-    """Add the short runs a chain's ends miss (a closing brace after the last edit)."""
+def _identical_share(
+    q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray], sp: Span
+) -> float:
+    return float(np.mean(q[1][sp.qa : sp.qb] == s[1][sp.sa : sp.sb]))
+
+
+def _chain_share(
+    q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray], chain: list[Span]
+) -> float:
+    same = sum(_identical_share(q, s, sp) * len(sp) for sp in chain)
+    return same / max(sum(len(sp) for sp in chain), 1)
+
+
+def _trim_weak_ends(
+    chain: list[Span], q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray]
+) -> list[Span]:
+    """Drop spans at either end of a chain that are mostly look-alike syntax, not copy."""
+    while len(chain) > 1 and _identical_share(q, s, chain[-1]) < WEAK_END:
+        chain = chain[:-1]
+    while len(chain) > 1 and _identical_share(q, s, chain[0]) < WEAK_END:
+        chain = chain[1:]
+    return _trim_fringe(chain, q[1], s[1])
+
+
+def _trim_fringe(chain: list[Span], q_exact: np.ndarray, s_exact: np.ndarray) -> list[Span]:
+    """Cut up to FRINGE differing tokens off the chain's two ends when identical tokens
+    lie just inside: a look-alike `def ID` after a copied block is not part of it."""
+    first, last = chain[0], chain[-1]
+    cut = 0
+    while (
+        cut < FRINGE
+        and len(last) - cut > 1
+        and q_exact[last.qb - 1 - cut] != s_exact[last.sb - 1 - cut]
+    ):
+        cut += 1
+    if 0 < cut < FRINGE and q_exact[last.qb - 1 - cut] == s_exact[last.sb - 1 - cut]:
+        last = Span(last.qa, last.qb - cut, last.sa, last.sb - cut)
+        chain = [*chain[:-1], last] if len(chain) > 1 else [last]
+        first = chain[0]
+    cut = 0
+    while (
+        cut < FRINGE and len(first) - cut > 1 and q_exact[first.qa + cut] != s_exact[first.sa + cut]
+    ):
+        cut += 1
+    if 0 < cut < FRINGE and q_exact[first.qa + cut] == s_exact[first.sa + cut]:
+        chain = [Span(first.qa + cut, first.qb, first.sa + cut, first.sb), *chain[1:]]
+    return chain
+
+
+def extend_chain(
+    chain: list[Span], q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray]
+) -> list[Span]:
+    """Add the short runs a chain's ends miss (a return after the last edit). Runs are
+    of identical tokens, so a chain does not creep into code that merely looks alike
+    (the next fragment of a query)."""
+    q_abs, s_abs = q[1], s[1]
     for _ in range(TAIL_STEPS):
         last = chain[-1]
         if last.qb >= q_abs.shape[0] or last.sb >= s_abs.shape[0]:
@@ -228,12 +287,9 @@ def extend_chain(chain: list[Span], q_abs: np.ndarray, s_abs: np.ndarray) -> lis
         if found is None:
             break
         dq, ds, n = found
-        qa, sa = last.qb + dq, last.sb + ds
-        chain = (
-            [*chain[:-1], last, Span(qa, qa + n, sa, sa + n)]
-            if dq or ds
-            else [*chain[:-1], Span(last.qa, last.qb + n, last.sa, last.sb + n)]
-        )
+        if n < TAIL_SOLID and last.qb + dq + n != q_abs.shape[0]:
+            break  # a short run counts only where it ends the query (`return x` after an edit)
+        chain = [*chain, Span(last.qb + dq, last.qb + dq + n, last.sb + ds, last.sb + ds + n)]
     for _ in range(TAIL_STEPS):
         first = chain[0]
         if first.qa == 0 or first.sa == 0:
@@ -243,11 +299,9 @@ def extend_chain(chain: list[Span], q_abs: np.ndarray, s_abs: np.ndarray) -> lis
             break
         dq, ds, n = found
         qb, sb = first.qa - dq, first.sa - ds
-        chain = (
-            [Span(qb - n, qb, sb - n, sb), *chain]
-            if dq or ds
-            else [Span(first.qa - n, first.qb, first.sa - n, first.sb), *chain[1:]]
-        )
+        if n < TAIL_SOLID and qb - n != 0:
+            break
+        chain = [Span(qb - n, qb, sb - n, sb), *chain]
     return chain
 
 
@@ -263,8 +317,9 @@ def chains(
     spans = maximal_spans(q, s, seed, min_span, useful)
     found: list[list[Span]] = []
     while len(found) < MAX_CHAINS and int((spans[:, 1] - spans[:, 0]).sum()) >= max(min_total, 1):
-        chain = extend_chain(best_chain(spans, min_span), q[0], s[0])
-        found.append(chain)
+        chain = extend_chain(_trim_weak_ends(best_chain(spans, min_span), q, s), q, s)
+        if not found or _chain_share(q, s, chain) >= WEAK_END:  # a second region must be a copy
+            found.append(chain)
         lo, hi = chain[0].qa, chain[-1].qb
         spans = spans[(spans[:, 1] <= lo) | (spans[:, 0] >= hi)]
     return found

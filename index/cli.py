@@ -8,19 +8,21 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attribution.config import Config, ConfigError
 from attribution.languages import UnknownLanguageError
 from attribution.search import QueryError, attribute
-from index.build import BuildReport, build
 from index.format import IndexFormatError, read_manifest
-from index.maintain import merge, remove
 from index.optout import OptOut, OptOutError
 from index.render import render_result
-from index.stats import stats
 from index.store import Index
 from index.writer import IndexBusyError
+
+if TYPE_CHECKING:
+    from index.build import BuildReport
+
+# Building, merging and stats load lazily: `check` must start fast.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 USER_ERRORS = (
@@ -109,6 +111,8 @@ def _report_build(report: BuildReport) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from index.build import build
+
     root = Path(args.index or default_index())
     opt_out = OptOut.load(args.opt_out) if args.opt_out else OptOut()
     if args.action == "build":
@@ -134,6 +138,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from index.maintain import remove
+
     rules = [("repo", v) for v in args.repo] + [("author", v) for v in args.author]
     rules += [("blob", v) for v in args.blob]
     if not rules:
@@ -144,12 +150,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
+    from index.maintain import merge
+
     manifest = merge(args.index or default_index(), args.segments)
     print(f"merged into {manifest['segments'][0]}")
     return EXIT_CLEAN
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    from index.stats import stats
+
     info = stats(args.index or default_index())
     if args.format == "json":
         print(json.dumps(info, indent=2))

@@ -85,10 +85,15 @@ def edited(code: str) -> str:
         for n in range(a + 1, b + 1)
     }
     code_lines = set(ts.line.tolist()) - in_strings  # 1-based lines where a token starts
+    depth, open_before = 0, []
+    for line in lines:  # inside brackets a line is part of a larger expression
+        open_before.append(depth)
+        depth += sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
     simple = [
         i
         for i, line in enumerate(lines[1:-1], 1)
         if i + 1 in code_lines
+        and open_before[i] == 0
         and not line.rstrip().endswith((":", ",", "(", "[", "{", "\\"))
         and not line.strip().startswith(("@", ")", "]", "}", "return", "else", "elif"))
         and line.count("(") == line.count(")")
