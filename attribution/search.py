@@ -16,6 +16,7 @@ from attribution import align, sketch
 from attribution.config import Config
 from attribution.fingerprint import kgram_hashes
 from attribution.languages import detect_language, guess_language
+from attribution.obligations import compatible
 from attribution.score import Judgement, judge
 from attribution.tokenize import TokenStream, tokenize
 
@@ -102,8 +103,10 @@ def attribute(
     language: str | None = None,
     filename: str | None = None,
     config: Config | None = None,
+    project_license: str | None = None,
 ) -> dict[str, Any]:
-    """Attribute a snippet: the SPEC result (query, verdict, matches, elapsed_ms)."""
+    """Attribute a snippet: the SPEC result (query, verdict, matches, elapsed_ms). With
+    the project's own license, each match also says whether its license is compatible."""
     started = time.perf_counter()
     cfg = config or index.config
     data = code.encode("utf-8", "surrogatepass") if isinstance(code, str) else code
@@ -111,6 +114,14 @@ def attribute(
     query = tokenize(data, lang)
     found = [] if len(query) == 0 else _search(query, index, cfg)
     matches = [_explain(f, query) for f in found[: cfg.top]]
+    if project_license:
+        for m in matches:
+            ok, reason = compatible(m["source"]["license"], project_license)
+            m["compatibility"] = {
+                "project_license": project_license,
+                "compatible": ok,
+                "reason": reason,
+            }
     return {
         "query": {"language": lang, "lines": _count_lines(data), "tokens": len(query)},
         "verdict": "match" if matches else "no_match",

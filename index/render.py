@@ -30,6 +30,12 @@ def render_match(m: dict[str, Any], colour: bool) -> list[str]:
     who = src["copyright"][:1] or src["authors"][:2]
     lines = [head, f"{'':15}{lic}" + (f" · {'; '.join(who)}" if who else "")]
     lines += [f"{'':15}{o}" for o in src.get("obligations", [])[:2]]
+    if "compatibility" in m:
+        c = m["compatibility"]
+        verdict = {True: "compatible", False: "NOT compatible", None: "compatibility unknown"}
+        lines.append(
+            f"{'':15}{verdict[c['compatible']]} with {c['project_license']}: {c['reason']}"
+        )
     if m.get("origins"):
         more = ", ".join(f"{o['repo_name']}/{o['path']}" for o in m["origins"][:3])
         lines.append(f"{'':15}also in {more}")

@@ -164,3 +164,11 @@ def test_result_shape_follows_spec(index):
     } <= set(m)
     assert m["source"]["swhid"] == "swh:1:cnt:" + m["source"]["blob_id"]
     assert 0 <= m["score"] <= 1 and 0 <= m["coverage"] <= 1
+
+
+def test_compatibility_with_the_project_license(index):
+    code, _, _ = function_source(textwrap_module, "dedent")
+    top = attribute(code, index, project_license="GPL-3.0-or-later")["matches"][0]
+    assert top["compatibility"]["compatible"] is True  # MIT code into a GPL project
+    assert "MIT" in top["compatibility"]["reason"]
+    assert "compatibility" not in attribute(code, index)["matches"][0]
