@@ -18,6 +18,8 @@ from index import codec
 from index.format import SEGMENTS_DIR, read_manifest
 from index.segment import Segment
 
+TOKEN_CACHE = 2_000_000  # tokens of decoded streams kept per process (about 60 MB)
+
 _SOURCE_SQL = """
 SELECT s.sid, s.path, s.license, s.license_type, s.authors, s.copyright, r.name, r.url
 FROM sources s JOIN repos r ON r.repo_id = s.repo_id WHERE s.blob_local = ?
@@ -34,9 +36,11 @@ def obligations_of(expression: str) -> tuple[str, ...]:
 
 
 class _LRU(OrderedDict[Any, Any]):
-    def __init__(self, size: int) -> None:
+    """A least-recently-used cache bounded by the total weight of its values."""
+
+    def __init__(self, budget: int, weigh: Any = lambda value: 1) -> None:
         super().__init__()
-        self.size = size
+        self.budget, self.weigh, self.weight = budget, weigh, 0
         self.lock = threading.Lock()
 
     def get_or(self, key: Any, make: Any) -> Any:
@@ -46,9 +50,12 @@ class _LRU(OrderedDict[Any, Any]):
                 return self[key]
         value = make()
         with self.lock:
-            self[key] = value
-            if len(self) > self.size:
-                self.popitem(last=False)
+            if key not in self:
+                self[key] = value
+                self.weight += self.weigh(value)
+            while self.weight > self.budget and len(self) > 1:
+                _, old = self.popitem(last=False)
+                self.weight -= self.weigh(old)
         return value
 
 
@@ -63,7 +70,7 @@ class Index:
         self.bases = np.cumsum([0] + [s.n_blobs for s in self.segments]).tolist()
         self.deleted = self._load_deletions()
         self.dead = [self._dead_blobs(s) for s in self.segments]
-        self._tokens = _LRU(512)
+        self._tokens = _LRU(TOKEN_CACHE, len)  # decoded token streams, by tokens held
         self._sources = _LRU(4096)
         self._faiss: dict[int, Any] = {}
 
