@@ -15,6 +15,9 @@ import numpy as np
 from attribution.fingerprint import kgram_hashes
 
 MAX_SEED_HITS = 64  # a seed repeated more often than this in the source proves little
+MAX_PAIRS = 50_000  # seed pairs of one query and one source at most
+MAX_RAW_SPANS = 1024  # runs considered at all
+MAX_ANCHORS = 128  # anchors other runs must lie near
 MAX_SPANS = 48  # longest spans kept for chaining
 MAX_GAP = 80  # tokens between two spans of one chain, on either side
 MAX_CHAINS = 3  # matches per source (a query may hold several regions of one file)
@@ -60,11 +63,18 @@ def seed_pairs(q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> tuple[np.ndar
     hi = np.searchsorted(q_sorted, sh[maybe], side="right")
     found = hi > lo
     hit, lo, hi = maybe[found], lo[found], hi[found]
-    # drop source seeds that occur too often (repetitive code: tables, padding)
+    # drop seeds that occur too often on either side (repetitive code: tables, padding):
+    # they prove little and their pairs grow as the product of the two counts
     _, inverse, counts = np.unique(sh[hit], return_inverse=True, return_counts=True)
-    rare = counts[inverse] <= MAX_SEED_HITS
+    rare = (counts[inverse] <= MAX_SEED_HITS) & (hi - lo <= MAX_SEED_HITS)
     hit, lo, hi = hit[rare], lo[rare], hi[rare]
     reps = hi - lo
+    if int(reps.sum()) > MAX_PAIRS:  # keep the pairs of the rarest seeds
+        keep = np.argsort(reps, kind="stable")[
+            : int(np.searchsorted(np.cumsum(np.sort(reps)), MAX_PAIRS))
+        ]
+        keep.sort()
+        hit, lo, hi, reps = hit[keep], lo[keep], hi[keep], reps[keep]
     s_pos = np.repeat(hit, reps)
     starts = np.repeat(lo - np.cumsum(reps) + reps, reps)
     q_pos = order[starts + np.arange(int(reps.sum()))] if reps.size else np.zeros(0, np.int64)
@@ -138,11 +148,14 @@ def maximal_spans(
         csum = np.concatenate([[0], np.cumsum(useful, dtype=np.int64)])
         keep &= (csum[spans[:, 1]] - csum[spans[:, 0]]) >= max(min_span // 2, 1)
     spans, length = spans[keep], length[keep]
+    if spans.shape[0] > MAX_RAW_SPANS:  # repetitive code: the longest runs say the most
+        top = np.argsort(-length, kind="stable")[:MAX_RAW_SPANS]
+        spans, length = spans[top], length[top]
     long = length >= 2 * seed
     if long.any():
         exact = exact_counts(spans[long], q[1], s[1])
         long[long] = exact >= ANCHOR_EXACT * length[long]
-    anchors = spans[long]
+    anchors = spans[long][np.argsort(-length[long], kind="stable")[:MAX_ANCHORS]]
     if anchors.shape[0] == 0:
         return anchors
     near = np.ones(spans.shape[0], dtype=bool)
