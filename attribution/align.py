@@ -16,6 +16,7 @@ from attribution.fingerprint import kgram_hashes
 
 MAX_SEED_HITS = 64  # a seed repeated more often than this in the source proves little
 MAX_PAIRS = 50_000  # seed pairs of one query and one source at most
+GRAZE = 12  # tokens a chain may reach into a neighbouring function before it is cut
 MAX_RAW_SPANS = 1024  # runs considered at all
 MAX_ANCHORS = 128  # anchors other runs must lie near
 MAX_SPANS = 48  # longest spans kept for chaining
@@ -336,3 +337,21 @@ def chains(
         lo, hi = chain[0].qa, chain[-1].qb
         spans = spans[(spans[:, 1] <= lo) | (spans[:, 0] >= hi)]
     return found
+
+
+def clip_to_units(chain: list[Span], units: np.ndarray, graze: int = GRAZE) -> list[Span]:
+    """Cut a chain where it only grazes a function of the query: fewer than `graze` tokens
+    into a function that starts inside it (a following `def` header), or out of one it
+    starts in. Copies end where functions end."""
+    qa, qb = chain[0].qa, chain[-1].qb
+    for a, b in units.tolist():
+        if qa < a < qb and qb - a < graze and b > qb - 1:
+            qb = a  # grazes the next function's head
+        if qa < b < qb and b - qa < graze and a < qa:
+            qa = b  # grazes the previous function's tail
+    out = []
+    for sp in chain:
+        lo, hi = max(sp.qa, qa), min(sp.qb, qb)
+        if hi > lo:
+            out.append(Span(lo, hi, sp.sa + lo - sp.qa, sp.sa + hi - sp.qa))
+    return out or chain

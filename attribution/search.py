@@ -241,7 +241,8 @@ def _align_blob(
     useful = rare["exact"] | rare["abstract"]
     q = (query.abstract, query.text_hash)
     s = (source.abstract, source.text_hash)
-    for chain in align.chains(q, s, cfg.seed, cfg.min_span, useful, cfg.min_tokens):
+    for found_chain in align.chains(q, s, cfg.seed, cfg.min_span, useful, cfg.min_tokens):
+        chain = align.clip_to_units(found_chain, query.units)
         verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
         if verdict.evidence < cfg.min_tokens:
             continue
