@@ -332,11 +332,28 @@ def chains(
     found: list[list[Span]] = []
     while len(found) < MAX_CHAINS and int((spans[:, 1] - spans[:, 0]).sum()) >= max(min_total, 1):
         chain = extend_chain(_trim_weak_ends(best_chain(spans, min_span), q, s), q, s)
-        if not found or _chain_share(q, s, chain) >= WEAK_END:  # a second region must be a copy
-            found.append(chain)
-        lo, hi = chain[0].qa, chain[-1].qb
+        chain = _outside(chain, [(c[0].qa, c[-1].qb) for c in found])
+        if chain and (not found or _chain_share(q, s, chain) >= WEAK_END):
+            found.append(chain)  # a second region must be a copy, not look-alike syntax
+        lo, hi = (chain[0].qa, chain[-1].qb) if chain else (0, q[0].shape[0])
         spans = spans[(spans[:, 1] <= lo) | (spans[:, 0] >= hi)]
     return found
+
+
+def _outside(chain: list[Span], claimed: list[tuple[int, int]]) -> list[Span]:
+    """The parts of a chain outside query ranges that earlier chains claimed (an extended
+    end must not walk into another match)."""
+    for lo, hi in claimed:
+        kept = []
+        for sp in chain:
+            if sp.qb <= lo or sp.qa >= hi:
+                kept.append(sp)
+            elif sp.qa < lo:
+                kept.append(Span(sp.qa, lo, sp.sa, sp.sa + lo - sp.qa))
+            elif sp.qb > hi:
+                kept.append(Span(hi, sp.qb, sp.sa + hi - sp.qa, sp.sb))
+        chain = kept
+    return chain
 
 
 def clip_to_units(chain: list[Span], units: np.ndarray, graze: int = GRAZE) -> list[Span]:
