@@ -1,4 +1,5 @@
-"""The `attribution` command line (see SPEC.md): index build/add/remove/merge/stats, check."""
+"""The `attribution` command line (see SPEC.md): index build/add/remove/merge/stats, check,
+lookup."""
 
 from __future__ import annotations
 
@@ -75,11 +76,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
     idx = commands.add_parser("index", help="build and maintain an index")
     sub = idx.add_subparsers(dest="action", required=True)
     _build_parsers(sub)
-    p = sub.add_parser("remove", help="remove sources (takes effect at once)")
-    _index_arg(p)
-    p.add_argument("--repo", action="append", default=[])
-    p.add_argument("--author", action="append", default=[])
-    p.add_argument("--blob", action="append", default=[])
+    _remove_parser(sub)
     p = sub.add_parser("merge", help="merge segments into one, purging removed sources")
     _index_arg(p)
     p.add_argument(
@@ -95,7 +92,53 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--min-tokens", type=int, default=None, help="evidence a match needs (tokens)")
     p.add_argument("--top", type=int, default=None, help="matches to show")
+    p.add_argument(
+        "--project-license",
+        default=None,
+        metavar="SPDX",
+        help="your project's license: say for each match whether its license is compatible",
+    )
+    _lookup_parser(commands)
     return parser, commands
+
+
+def _remove_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "remove", help="remove sources, and the copies of their content, at once (opt-out)"
+    )
+    _index_arg(p)
+    p.add_argument("--repo", action="append", default=[], metavar="NAME", help="a repository")
+    p.add_argument(
+        "--author", action="append", default=[], metavar="TEXT", help="an author's name or e-mail"
+    )
+    p.add_argument("--blob", action="append", default=[], metavar="ID", help="a git blob SHA-1")
+    p.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="your own code (a directory or file): its content wherever it is indexed",
+    )
+    p.add_argument("--opt-out", default=None, metavar="FILE", help="every rule of an opt-out list")
+    p.add_argument(
+        "--no-follow",
+        action="store_true",
+        help="remove only the sources the rules name, not copies of their content elsewhere",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _lookup_parser(commands: Any) -> None:
+    p = commands.add_parser("lookup", help="is my code in this index?")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--repo", metavar="NAME", help="a repository or package name")
+    which.add_argument("--author", metavar="TEXT", help="an author's name or e-mail address")
+    which.add_argument("--blob", metavar="ID", help="a content's git blob SHA-1")
+    which.add_argument(
+        "--path", metavar="DIR", help="your own code (a directory or file), found by content"
+    )
+    _index_arg(p)
+    p.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def _report_build(report: BuildReport) -> None:
@@ -128,6 +171,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         opt_out=opt_out,
     )
     _report_build(report)
+    if opt_out and report.files:
+        from index.maintain import enforce
+
+        for r in enforce(root, opt_out):  # copies of opted-out content in other repositories
+            if r.sources:
+                print(f"opt-out {r.rule}: removed {r.sources:,} more sources", file=sys.stderr)
     if report.files == 0:
         print(
             f"attribution: error: nothing was indexed from {' '.join(args.sources)}",
@@ -138,14 +187,39 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from index.maintain import remove
+    from index.lookup import RuleError
+    from index.maintain import removal_line, remove
 
     rules = [("repo", v) for v in args.repo] + [("author", v) for v in args.author]
-    rules += [("blob", v) for v in args.blob]
+    rules += [("blob", v) for v in args.blob] + [("path", v) for v in args.path]
+    if args.opt_out:
+        rules += OptOut.load(args.opt_out).rules()
     if not rules:
-        raise QueryError("index remove needs at least one --repo, --author or --blob")
-    for r in remove(args.index or default_index(), rules):
-        print(f"{r.rule}: removed {r.sources:,} sources ({r.blobs:,} blobs, {r.repos:,} repos)")
+        raise QueryError("index remove needs a --repo, --author, --blob, --path or --opt-out")
+    try:
+        removed = remove(args.index or default_index(), rules, follow=not args.no_follow)
+    except RuleError as err:
+        raise QueryError(str(err)) from None
+    if args.format == "json":
+        print(json.dumps({"removed": [r.to_json() for r in removed]}, indent=2))
+    else:
+        print("\n".join(removal_line(r) for r in removed))
+    return EXIT_CLEAN
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from index.lookup import RuleError, lookup, render_lookup
+
+    kind = next(k for k in ("repo", "author", "blob", "path") if getattr(args, k) is not None)
+    with Index(args.index or default_index()) as index:
+        try:
+            answer = lookup(index, kind, getattr(args, kind))
+        except RuleError as err:
+            raise QueryError(str(err)) from None
+    if args.format == "json":
+        print(json.dumps(answer, indent=2))
+    else:
+        sys.stdout.write(render_lookup(answer))
     return EXIT_CLEAN
 
 
@@ -189,7 +263,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     overrides = {"min_tokens": args.min_tokens, "top": args.top}
     with Index(args.index or default_index(), **overrides) as index:
         result = attribute(
-            data, index, language=args.language, filename=None if args.file == "-" else args.file
+            data,
+            index,
+            language=args.language,
+            filename=None if args.file == "-" else args.file,
+            project_license=args.project_license,
         )
     if args.format == "json":
         print(json.dumps(result, indent=2))
@@ -203,6 +281,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": cmd_build,
     "add": cmd_build,
     "remove": cmd_remove,
+    "lookup": cmd_lookup,
     "merge": cmd_merge,
     "stats": cmd_stats,
     "check": cmd_check,

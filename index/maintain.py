@@ -1,92 +1,192 @@
-"""Changes to a built index: removing sources (the deletion list) and merging segments."""
+"""Changes to a built index: removing sources (the deletion list) and merging segments.
+
+A removal follows content by default: the sources elsewhere holding the same content as
+a removed source (the identical blob, or the same exact-view token stream: the same code
+with other whitespace, comments or layout) go with it. See index/lookup.py for what is
+and is not followed.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from attribution.search import Source, authority
+from index import lookup
 from index.format import REMOVALS_LOG, read_manifest, write_manifest
+from index.optout import OptOut
 from index.segment import VIEWS, Segment
 from index.store import Index
 from index.writer import locked, new_segment, publish
 
+# A deletion list replaced by a newer one stays this long, for readers that read the
+# manifest naming it just before the switch (they open it a moment later).
+DELETIONS_GRACE_S = 600.0
+
 
 @dataclass(frozen=True)
 class Removal:
-    """What one removal rule matched."""
+    """What one removal rule took out of the index (sources newly removed)."""
 
     rule: str
-    sources: int
+    sources: int  # every source removed by the rule, copies included
     blobs: int
     repos: int
+    copies: int = 0  # of those: sources elsewhere holding the same content
+    copy_repos: int = 0  # repositories those copies were in
+    near_copies: int = 0  # of the copies: same tokens, other bytes (layout, comments)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def _matching_sids(seg: Segment, kind: str, value: str) -> list[tuple[int, int, str]]:
-    """(sid, blob_local, repo) of sources matching a rule in one segment."""
-    base = "SELECT s.sid, s.blob_local, r.name FROM sources s JOIN repos r ON r.repo_id = s.repo_id"
-    if kind == "repo":
-        return seg.db.execute(base + " WHERE r.name = ?", (value,)).fetchall()
-    if kind == "author":
-        sql = base + " WHERE s.sid IN (SELECT sid FROM people WHERE value = ?)"
-        return seg.db.execute(sql, (value.casefold(),)).fetchall()
-    if kind == "blob":
-        sql = base + " JOIN blobs b ON b.local = s.blob_local WHERE b.blob_id = ?"
-        return seg.db.execute(sql, (value.lower(),)).fetchall()
-    raise ValueError(f"unknown removal rule {kind!r}; known: repo, author, blob")
+def removal_line(r: Removal) -> str:
+    """One line for people: what a rule removed, and how many copies went with it."""
+    line = f"{r.rule}: removed {r.sources:,} sources ({r.blobs:,} blobs, {r.repos:,} repos)"
+    if r.copies:
+        where = "repository" if r.copy_repos == 1 else "repositories"
+        line += f", {r.copies:,} of them copies of its content in {r.copy_repos:,} {where}"
+        if r.near_copies:
+            line += f" ({r.near_copies:,} differing only in layout or comments)"
+    return line
 
 
-def remove(root: str | Path, rules: list[tuple[str, str]]) -> list[Removal]:
-    """Add the sources matching each (kind, value) rule to the deletion list.
+def remove(root: str | Path, rules: list[tuple[str, str]], *, follow: bool = True) -> list[Removal]:
+    """Add the sources matching each (kind, value) rule to the deletion list; kinds are
+    repo, author, blob and path (the caller's own files). With `follow`, the copies of
+    their content elsewhere go too.
 
-    Takes effect for every query that opens the index afterwards; the bytes go at the
-    next merge. Each removal is logged (time, rule, counts; never the code)."""
-    root = Path(root)
+    Takes effect for every query that opens the index afterwards (all rules at once: a
+    reader sees the index before or after, never between); the bytes go at the next
+    merge. Each removal is logged (time, rule, counts; never the code)."""
+    selections = [
+        _Selection(f"{k}:{v}", k, partial(lookup.find, kind=k, value=v)) for k, v in rules
+    ]
+    return _remove(Path(root), selections, follow)
+
+
+def enforce(root: str | Path, opt_out: OptOut, *, follow: bool = True) -> list[Removal]:
+    """Apply an opt-out list to an index: a removal of each of its rules, and of the
+    copies of the files a build left out for it (`opt_out.excluded`)."""
+    selections = [
+        _Selection(f"{k}:{v}", k, partial(lookup.find, kind=k, value=v)) for k, v in opt_out.rules()
+    ]
+    if opt_out.excluded:
+        seen = sorted(opt_out.excluded)
+        selections.append(
+            _Selection(
+                f"content:{len(seen)} files left out at build",
+                "content",
+                partial(_shared, blob_ids=seen),
+            )
+        )
+    return _remove(Path(root), selections, follow)
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """A removal rule: its name in answers and the log, its kind, and what it selects."""
+
+    rule: str
+    kind: str
+    select: Callable[[Index], list[lookup.Hit]]
+
+
+def _shared(index: Index, blob_ids: list[str]) -> list[lookup.Hit]:
+    """Sources holding these contents, unless the content is everybody's (too short)."""
+    return [h for h in lookup.by_blobs(index, blob_ids) if h.tokens >= index.config.min_tokens]
+
+
+def _remove(root: Path, selections: list[_Selection], follow: bool) -> list[Removal]:
     with locked(root):
         manifest = read_manifest(root)
-        index = Index(root)
-        try:
+        with Index(root) as index:
+            deleted: set[int] = set(index.deleted.tolist())
             found: list[Removal] = []
-            sids: set[int] = set(index.deleted.tolist())
-            for kind, value in rules:
-                rows = [r for seg in index.segments for r in _matching_sids(seg, kind, value)]
-                new = {r[0] for r in rows} - sids
-                sids |= new
-                found.append(
-                    Removal(
-                        f"{kind}:{value}",
-                        len(new),
-                        len({r[1] for r in rows}),
-                        len({r[2] for r in rows}),
-                    )
-                )
-        finally:
-            index.close()
-        _write_deletions(root, manifest, sids)
-        _log(root, found)
+            for selection in selections:
+                removal, sids = _apply(index, selection, follow, deleted)
+                deleted |= sids
+                found.append(removal)
+        _write_deletions(root, manifest, deleted)
+        _log(root, found, follow)
     return found
 
 
+def _vendored(hit: lookup.Hit) -> bool:
+    """Under a vendor-like directory: a copy of someone else's code, not the repo's own."""
+    return authority(Source(id="", repo_name=hit.repo, path=hit.path, blob_id=""))[0] == 1
+
+
+def _apply(
+    index: Index, selection: _Selection, follow: bool, deleted: set[int]
+) -> tuple[Removal, set[int]]:
+    kind = selection.kind
+    hits = [h for h in selection.select(index) if h.sid not in deleted]
+    copies: list[lookup.Hit] = []
+    near: set[str] = set()
+    if follow:
+        # vendored files are someone else's code (their authors are those of the repository
+        # that vendored them): the copies of it elsewhere are not the repository's own
+        seeds = [h for h in hits if kind not in ("repo", "author") or not _vendored(h)]
+        taken = {h.sid for h in hits} | deleted
+        found, near = lookup.copies(index, seeds)
+        copies = [c for c in found if c.sid not in taken]
+    every = hits + copies
+    removal = Removal(
+        rule=selection.rule,
+        sources=len(every),
+        blobs=len({h.blob_id for h in every}),
+        repos=len({h.repo for h in every}),
+        copies=len(copies),
+        copy_repos=len({c.repo for c in copies}),
+        near_copies=sum(c.blob_id in near for c in copies),
+    )
+    return removal, {h.sid for h in every}
+
+
 def _write_deletions(root: Path, manifest: dict[str, Any], sids: set[int]) -> None:
+    """A new deletion list, then the manifest switched to it (one rename)."""
     old = manifest.get("deletions")
     name = f"deletions-{uuid.uuid4().hex[:12]}.npy"
-    np.save(root / name, np.array(sorted(sids), dtype=np.int64))
+    path = root / name
+    with open(path, "wb") as f:
+        np.save(f, np.array(sorted(sids), dtype=np.int64))
+        f.flush()
+        os.fsync(f.fileno())
     manifest["deletions"] = name
     write_manifest(root, manifest)
     if old:
-        (root / old).unlink(missing_ok=True)
+        (root / old).touch(exist_ok=True)  # its grace period starts now
+    _sweep_deletions(root, keep={name, old} - {None})
 
 
-def _log(root: Path, removals: list[Removal]) -> None:
+def _sweep_deletions(root: Path, keep: set[str | None]) -> None:
+    """Delete replaced deletion lists once no reader can still be opening them."""
+    now = time.time()
+    for path in root.glob("deletions-*.npy"):
+        if path.name in keep:
+            continue
+        try:
+            if now - path.stat().st_mtime > DELETIONS_GRACE_S:
+                path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _log(root: Path, removals: list[Removal], follow: bool) -> None:
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with open(root / REMOVALS_LOG, "a", encoding="utf-8") as log:
         for r in removals:
-            log.write(json.dumps({"time": now, **r.__dict__}) + "\n")
+            log.write(json.dumps({"time": now, "follow": follow, **r.to_json()}) + "\n")
 
 
 def merge(root: str | Path, extra_segments: list[str | Path] | None = None) -> dict[str, Any]:
@@ -112,7 +212,9 @@ def merge(root: str | Path, extra_segments: list[str | Path] | None = None) -> d
             index.close()
             for seg in outside:
                 seg.close()
-        return publish(root, [writer], index.config.build_dict(), replace=True)
+        manifest = publish(root, [writer], index.config.build_dict(), replace=True)
+        _sweep_deletions(root, keep=set())
+        return manifest
 
 
 def _copy_segment(writer: Any, seg: Segment, is_deleted: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -104,5 +106,115 @@ def test_redaction_never_changes_the_line_count(text: str) -> None:
 
 @given(st.text(max_size=200))
 def test_redaction_is_idempotent(text: str) -> None:
+    once = redact(text)
+    assert redact(once) == once
+
+
+# --- detectors added with the consent work --------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "secret", "kind"),
+    [
+        ("srv = '203.0.113.9'", "203.0.113.9", "ip_address"),
+        ("listen [2001:db8::42]:443;", "2001:db8::42", "ip_address"),
+        (f"aws_secret = '{'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'}'", "wJalrXUtn", "secret"),
+        (
+            "t = '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'",
+            "rESQ",
+            "sendgrid_key",
+        ),
+        ("k = 'glpat-KLzdocJ2isAjIhKtJ0Rl'", "KLzdocJ2", "gitlab_token"),
+        ("x = 'npm_zJr4i0B3JrTAwR4y9ojfljoQoaF1LlqsajAI'", "zJr4i0B3", "npm_token"),
+        ("<password>s3cr3t-xml</password>", "s3cr3t-xml", "password"),
+        ("Server=db;Uid=sa;Pwd=Str0ng!Pass;", "Str0ng!Pass", "password"),
+    ],
+)
+def test_more_kinds(text: str, secret: str, kind: str) -> None:
+    out, counts = redact_counted(text)
+    assert secret not in out and counts.get(kind, 0) >= 1, (out, counts)
+
+
+def test_detect_secrets_plugins_are_used_for_patterns_only(monkeypatch: Any) -> None:
+    """The plugins' own formats come through (a Slack token in their lowercase form) and
+    nothing reaches the network: verification is never called."""
+    import socket
+
+    from detect_secrets.constants import VerifiedResult
+    from detect_secrets.plugins.base import BasePlugin
+
+    calls: list[str] = []
+
+    def verify(self: BasePlugin, secret: str) -> VerifiedResult:
+        calls.append(secret)
+        return VerifiedResult.UNVERIFIED
+
+    def offline(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("redaction must not use the network")
+
+    monkeypatch.setattr(BasePlugin, "verify", verify)
+    monkeypatch.setattr(socket.socket, "connect", offline)
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
+    out = redact("t = 'xoxp-123456789012-abcdefghij1234'\nk = 'AKIAIOSFODNN7EXAMPLE'\n")
+    assert "[REDACTED:slack_token]" in out and "[REDACTED:aws_access_key]" in out
+    assert calls == []
+
+
+def test_a_key_header_alone_is_not_a_key() -> None:
+    code = 'if line.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n    parse(line)\n'
+    assert redact(code) == code
+
+
+def test_overlapping_hits_merge_into_the_more_specific_kind() -> None:
+    out, counts = redact_counted("api_key = 'AKIAIOSFODNN7EXAMPLE'")
+    assert out == "api_key = '[REDACTED:aws_access_key]'" and counts == {"aws_access_key": 1}
+
+
+def test_redaction_does_not_change_matching(tmp_path: Any) -> None:
+    """Only excerpts are redacted: a query holding a secret still matches its source
+    there (the index holds the file as it was)."""
+    import inspect
+    import textwrap
+
+    from attribution.search import attribute
+    from index.build import build
+    from index.store import Index
+
+    lines = inspect.getsource(textwrap).splitlines()
+    at = next(i for i, line in enumerate(lines) if i > 250 and line.startswith("def "))
+    lines.insert(at, 'API_TOKEN = "tok-8f7e6d5c4b3a2910"\n')
+    (tmp_path / "src" / "r").mkdir(parents=True)
+    (tmp_path / "src" / "r" / "mod.py").write_text("\n".join(lines) + "\n")
+    build([str(tmp_path / "src")], tmp_path / "idx", jobs=1)
+    query = "\n".join(lines[at - 30 : at + 30]) + "\n"  # the secret is on line 31
+    with Index(tmp_path / "idx") as index:
+        (match,) = attribute(query, index, language="python")["matches"]
+        assert match["query_lines"][0] < 31 < match["query_lines"][1]
+        assert "tok-8f7e6d5c4b3a2910" in index.content(0).decode()  # stored as it was
+
+
+def test_importable_without_flask() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; sys.modules['flask'] = None; import web.redact; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
+
+
+def test_large_files_are_redacted_quickly() -> None:
+    import inspect
+    import time
+    import typing
+
+    text = inspect.getsource(typing) * 4  # about 0.5 MB of ordinary code
+    started = time.perf_counter()
+    redact(text)
+    assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2001:db8::1x@y.org", "x@y.org.x@y.org", "10.0.0.1[REDACTED:email]", "a://u:p4ss@x@y.org"],
+)
+def test_idempotent_where_a_placeholder_makes_new_neighbours(text: str) -> None:
     once = redact(text)
     assert redact(once) == once

@@ -166,9 +166,26 @@ def _admin(app: Flask, spec: SpecTree) -> None:
     def optout(json: m.OptOutRequest) -> Any:
         """Remove a repository's or an author's sources from the index, at once.
 
-        Needs the admin bearer token; rate-limited (429 with Retry-After beyond).
+        The removal follows content: copies of the removed files in other repositories
+        (the identical file, or the same code with other layout or comments) go too, and
+        the answer counts them (`copies`); `"follow": false` in the body removes only the
+        sources the rules name. Needs the admin bearer token; rate-limited (429 with
+        Retry-After beyond).
         """
-        return service().opt_out(json.repo, json.author)
+        return service().opt_out(json.repo, json.author, _follow(json))
+
+
+def _follow(body: m.OptOutRequest) -> bool:
+    """The opt-out's `follow` flag (default true), read from the raw body until the
+    request model declares it."""
+    declared = getattr(body, "follow", None)
+    if isinstance(declared, bool):
+        return declared
+    raw = request.get_json(silent=True)
+    value = raw.get("follow", True) if isinstance(raw, dict) else True
+    if not isinstance(value, bool):
+        raise ApiError(422, "invalid_request", "follow: Input should be a valid boolean")
+    return value
 
 
 def _meta(app: Flask, spec: SpecTree) -> None:

@@ -1,55 +1,50 @@
-"""`GET /v1/lookup`: what of a repository's or an author's code is indexed (live sources).
+"""`GET /v1/lookup` and `POST /v1/optout` over index/lookup.py and index/maintain.py.
 
-It matches exactly as an opt-out does (index.maintain: a repository by its name, an
-author by the casefolded name or e-mail in the `people` table), so what a lookup finds
-is what an opt-out with the same value removes. The answer holds counts, repositories
-and licenses, never names or e-mail addresses other than the one asked for.
-(This reads the segments' SQLite directly; it belongs in index/ next to maintain.py.)
+A look-up matches exactly as an opt-out does (one implementation, in index/), so what it
+finds is what an opt-out with the same value removes. Answers hold counts, repositories,
+licenses and a few paths, never names or e-mail addresses other than the one asked for.
+Rules by path (the caller's own files) exist only on the command line: a service never
+reads its own disk for a request.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from index.lookup import RuleError
+from index.lookup import lookup as index_lookup
+from index.maintain import remove
 from index.store import Index
-
-MAX_REPOS = 1000
-
-_BASE = """
-SELECT s.sid, b.blob_id, r.name, r.url, s.license
-FROM sources s JOIN repos r ON r.repo_id = s.repo_id JOIN blobs b ON b.local = s.blob_local
-"""
-_BY = {
-    "repo": _BASE + " WHERE r.name = ?",
-    "author": _BASE + " WHERE s.sid IN (SELECT sid FROM people WHERE value = ?)",
-}
+from web.errors import ApiError
 
 
-def lookup(index: Index, kind: str, value: str) -> dict[str, Any]:
-    """Counts, repositories and licenses of the live sources matching one rule."""
-    if kind not in _BY:
-        raise ValueError(f"unknown lookup {kind!r}; known: {', '.join(_BY)}")
-    key = value.casefold() if kind == "author" else value
-    repos: Counter[str] = Counter()
-    urls: dict[str, str | None] = {}
-    licenses: Counter[str] = Counter()
-    blobs: set[str] = set()
-    for seg in index.segments:
-        for sid, blob_id, repo, url, lic in seg.db.execute(_BY[kind], (key,)):
-            if index.is_deleted(sid):
-                continue
-            repos[repo] += 1
-            urls.setdefault(repo, url)
-            licenses[lic] += 1
-            blobs.add(blob_id)
-    listed = sorted(repos.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_REPOS]
+def lookup(index: Index, repo: str | None, author: str | None) -> dict[str, Any]:
+    """Counts, repositories, licenses and a few paths of the live sources of one rule."""
+    if (repo is None) == (author is None):
+        raise ApiError(422, "unprocessable", "give exactly one of ?repo= and ?author=")
+    kind, value = ("repo", repo) if repo is not None else ("author", author)
+    assert value is not None
+    try:
+        return index_lookup(index, kind, value)
+    except RuleError as err:
+        raise ApiError(422, "unprocessable", str(err)) from None
+
+
+def opt_out(root: Path, repo: str | None, author: str | None, follow: bool) -> dict[str, Any]:
+    """Remove a repository's and/or an author's sources, and with `follow` the copies of
+    their content elsewhere; what went, rule by rule."""
+    rules = [("repo", repo)] if repo else []
+    rules += [("author", author)] if author else []
+    if not rules:
+        raise ApiError(422, "unprocessable", "give a repo, an author, or both")
+    try:
+        removed = remove(root, [(k, v) for k, v in rules if v], follow=follow)
+    except RuleError as err:
+        raise ApiError(422, "unprocessable", str(err)) from None
     return {
-        "query": {kind: value},
-        "indexed": bool(repos),
-        "sources": sum(repos.values()),
-        "blobs": len(blobs),
-        "repo_count": len(repos),
-        "repos": [{"name": n, "url": urls[n], "sources": c} for n, c in listed],
-        "licenses": dict(licenses.most_common()),
+        "removed": [r.to_json() for r in removed],
+        "sources": sum(r.sources for r in removed),
+        "copies": sum(r.copies for r in removed),
+        "follow": follow,
     }

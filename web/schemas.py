@@ -54,6 +54,7 @@ class LookupQuery(BaseModel):
 
     repo: str | None = Field(None, min_length=1, max_length=512)
     author: str | None = Field(None, min_length=1, max_length=512)
+    follow: bool = Field(True, description="also remove copies of the content elsewhere")
 
 
 class OptOutRequest(BaseModel):
@@ -175,6 +176,7 @@ class LookupResponse(BaseModel):
     repo_count: int
     repos: list[RepoCount]
     licenses: dict[str, int]
+    paths: list[dict[str, str]] = Field(default_factory=list)
 
 
 class RemovalInfo(BaseModel):
@@ -182,11 +184,16 @@ class RemovalInfo(BaseModel):
     sources: int
     blobs: int
     repos: int
+    copies: int = 0
+    copy_repos: int = 0
+    near_copies: int = 0
 
 
 class OptOutResponse(BaseModel):
     removed: list[RemovalInfo]
     sources: int = Field(description="sources removed by this request")
+    copies: int = Field(0, description="of which copies of the content in other repositories")
+    follow: bool = True
 
 
 class StatsResponse(BaseModel):

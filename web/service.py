@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict
 from typing import Any
 
 from attribution.languages import ALIASES, LANGUAGES
 from attribution.search import attribute
-from index.maintain import remove
 from index.stats import stats
 from web.auth import TokenBucket
 from web.deadline import QueryTimeout, deadline
 from web.errors import EXPECTED, ApiError, to_api_error
 from web.excerpt import source_excerpt
 from web.indexref import IndexRef
-from web.lookup import lookup
+from web.lookup import lookup, opt_out
 from web.settings import Settings
 
 
@@ -93,11 +91,7 @@ class Service:
         return source_excerpt(self.index.get(), source_id, lines, self.settings.max_excerpt_lines)
 
     def lookup(self, repo: str | None, author: str | None) -> dict[str, Any]:
-        if (repo is None) == (author is None):
-            raise ApiError(422, "unprocessable", "give exactly one of ?repo= and ?author=")
-        kind, value = ("repo", repo) if repo is not None else ("author", author)
-        assert value is not None
-        return lookup(self.index.get(), kind, value)
+        return lookup(self.index.get(), repo, author)
 
     def stats(self) -> dict[str, Any]:
         """Index statistics, computed once per version of the index."""
@@ -126,11 +120,7 @@ class Service:
         return {"languages": out, "aliases": dict(ALIASES)}
 
     # --- admin -----------------------------------------------------------------------------
-    def opt_out(self, repo: str | None, author: str | None) -> dict[str, Any]:
-        rules = [("repo", repo)] if repo else []
-        rules += [("author", author)] if author else []
-        if not rules:
-            raise ApiError(422, "unprocessable", "give a repo, an author, or both")
-        removed = remove(self.index.root, [(k, v) for k, v in rules if v])
+    def opt_out(self, repo: str | None, author: str | None, follow: bool = True) -> dict[str, Any]:
+        answer = opt_out(self.index.root, repo, author, follow)
         self.index.get()  # re-open now: the removals show in the very next answer
-        return {"removed": [asdict(r) for r in removed], "sources": sum(r.sources for r in removed)}
+        return answer
