@@ -254,8 +254,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `attribution` console script; returns the exit code."""
+    from index.scan.cli import register as register_scan
+
     parser, commands = cli.build_parser()
     add_web_commands(commands)
+    register_scan(commands, COMMANDS)
     return cli.run(parser.parse_args(argv), COMMANDS)
 
 

@@ -1,0 +1,84 @@
+"""A scan's progress line on a terminal: done/total files, rate, MB and ETA.
+
+The total is counted in a background thread (names of candidate files, no reading), so the
+scan starts at once and the ETA appears when the count is known. Silent off a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from attribution.languages import language_for_path
+from index.ingest.filters import IGNORED_DIRS
+from index.scan.jsonl import is_jsonl
+
+
+def count_candidates(paths: Sequence[str]) -> int | None:
+    """Files that look like source under the PATHs (None when a PATH is an archive)."""
+    total = 0
+    for path in paths:
+        if os.path.isdir(path):
+            for _, dirs, files in os.walk(path):
+                dirs[:] = [d for d in dirs if d not in IGNORED_DIRS]
+                total += sum(1 for f in files if language_for_path(f) is not None)
+        elif is_jsonl(path):
+            with open(path, "rb") as f:
+                total += sum(1 for line in f if line.strip())
+        elif os.path.isfile(path) and language_for_path(path) is not None:
+            total += 1
+        else:
+            return None
+    return total
+
+
+class ScanProgress:
+    """Redrawn at most ten times a second on stderr when it is a terminal."""
+
+    def __init__(
+        self, paths: Sequence[str], stream: TextIO | None = None, enabled: bool | None = None
+    ) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.started = time.monotonic()
+        self.total: int | None = None
+        self._last = 0.0
+        self._drawn = False
+        if self.enabled:
+            threading.Thread(target=self._count, args=(list(paths),), daemon=True).start()
+
+    def _count(self, paths: list[str]) -> None:
+        try:
+            self.total = count_candidates(paths)
+        except OSError:
+            self.total = None
+
+    def update(self, files: int, nbytes: int, findings: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 0.1:
+            return
+        self._last = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = files / elapsed
+        total = self.total if self.total and self.total >= files else None
+        done = f"{files:,}/{total:,}" if total else f"{files:,}"
+        eta = ""
+        if total and rate > 0:
+            left = int((total - files) / rate)
+            eta = f" · ETA {left // 60}:{left % 60:02d}"
+        line = (
+            f"\rscan: {done} files · {nbytes / 1e6:,.1f} MB · {rate:,.0f} files/s · "
+            f"{findings:,} findings{eta}"
+        )
+        self.stream.write(line + "\x1b[K")
+        self.stream.flush()
+        self._drawn = True
+
+    def done(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
