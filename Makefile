@@ -36,8 +36,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check attribution index web tests bench
 	$(BIN)/mypy
 
+# Benchmarks (not tests): engine performance, then accuracy against peers and scale,
+# which writes docs/benchmarks.md. Peers install into $$BENCH_CACHE (~/.cache/attribution-bench).
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/attribution_bench.py all
 
 clean:
 	rm -rf $(VENV) $(INDEX) .pytest_cache .mypy_cache .ruff_cache
