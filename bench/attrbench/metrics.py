@@ -81,6 +81,7 @@ class Tally:
     """Counts of one group of outcomes."""
 
     n: int = 0
+    positives: int = 0
     tp: int = 0
     fp: int = 0
     found: int = 0
@@ -94,6 +95,7 @@ class Tally:
         self.n += 1
         self.found += o.found
         if o.query.kind == "positive":
+            self.positives += 1
             self.tp += o.found and o.correct
             self.fp += o.found and not o.correct
             self.top5 += o.found and o.in_top5
@@ -109,7 +111,7 @@ class Tally:
             self.ms.append(o.ms)
 
     def summary(self) -> dict[str, Any]:
-        recall = self.tp / self.n if self.n else None
+        recall = self.tp / self.positives if self.positives else None
         precision = self.tp / (self.tp + self.fp) if (self.tp + self.fp) else None
         f1 = (
             2 * recall * precision / (recall + precision)
