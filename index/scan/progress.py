@@ -7,14 +7,13 @@ scan starts at once and the ETA appears when the count is known. Silent off a te
 from __future__ import annotations
 
 import os
-import sys
 import threading
-import time
 from collections.abc import Sequence
 from typing import TextIO
 
 from attribution.languages import language_for_path
 from index.ingest.filters import IGNORED_DIRS
+from index.progress import Progress
 from index.scan.jsonl import is_jsonl
 
 
@@ -36,18 +35,14 @@ def count_candidates(paths: Sequence[str]) -> int | None:
     return total
 
 
-class ScanProgress:
+class ScanProgress(Progress):
     """Redrawn at most ten times a second on stderr when it is a terminal."""
 
     def __init__(
         self, paths: Sequence[str], stream: TextIO | None = None, enabled: bool | None = None
     ) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.started = time.monotonic()
+        super().__init__("scan", stream, enabled)
         self.total: int | None = None
-        self._last = 0.0
-        self._drawn = False
         if self.enabled:
             threading.Thread(target=self._count, args=(list(paths),), daemon=True).start()
 
@@ -57,12 +52,10 @@ class ScanProgress:
         except OSError:
             self.total = None
 
-    def update(self, files: int, nbytes: int, findings: int) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self._last < 0.1:
+    def update(self, files: int, nbytes: int, findings: int) -> None:  # type: ignore[override]
+        elapsed = self.due()
+        if elapsed is None:
             return
-        self._last = now
-        elapsed = max(now - self.started, 1e-6)
         rate = files / elapsed
         total = self.total if self.total and self.total >= files else None
         done = f"{files:,}/{total:,}" if total else f"{files:,}"
@@ -70,15 +63,7 @@ class ScanProgress:
         if total and rate > 0:
             left = int((total - files) / rate)
             eta = f" · ETA {left // 60}:{left % 60:02d}"
-        line = (
-            f"\rscan: {done} files · {nbytes / 1e6:,.1f} MB · {rate:,.0f} files/s · "
+        self.draw(
+            f"{done} files · {nbytes / 1e6:,.1f} MB · {rate:,.0f} files/s · "
             f"{findings:,} findings{eta}"
         )
-        self.stream.write(line + "\x1b[K")
-        self.stream.flush()
-        self._drawn = True
-
-    def done(self) -> None:
-        if self._drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
