@@ -23,7 +23,11 @@ class Config:
     sketch_min_tokens: int = 40  # functions shorter than this get no sketch
     # query-time: defaults live here, callers may override per query
     seed: int = 6  # tokens per alignment seed
-    min_tokens: int = 30  # evidence a match needs (tokens of aligned spans)
+    min_tokens: int = 20  # evidence every match needs (an exact match needs no more)
+    min_score: float = 0.30  # score a renamed or near match needs (unless a rare whole copy)
+    min_coverage: float = 0.2  # share of the query a renamed or near match must cover
+    rare_df: int = 3  # an abstracted k-gram in at most this many blobs is rare structure
+    min_rare_share: float = 0.15  # rare share of the indexed structure a non-exact match needs
     min_span: int = 8  # shortest aligned run that counts
     max_df: int = 200  # fingerprints in more blobs than this are boilerplate, not evidence
     max_candidates: int = 12  # blobs aligned per query
@@ -49,8 +53,11 @@ class Config:
         checks += [at_least(f, 1) for f in ("max_df", "max_candidates", "max_query_bytes")]
         if self.sketch_perm % 64 or self.sketch_perm <= 0:
             checks.append(f"sketch_perm must be a positive multiple of 64, got {self.sketch_perm}")
-        if not 0.0 <= self.near_threshold <= 1.0:
-            checks.append(f"near_threshold must be within [0, 1], got {self.near_threshold}")
+        for name in ("near_threshold", "min_score", "min_coverage", "min_rare_share"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                checks.append(f"{name} must be within [0, 1], got {value!r}")
+        checks.append(at_least("rare_df", 1))
         return checks
 
     def build_dict(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from attribution.align import Span
+from attribution.config import Config
 from attribution.languages import IDENTIFIER
 from attribution.tokenize import TokenStream
 
@@ -31,6 +32,10 @@ EXACT_RUN = 5  # identical tokens in a row that count in full
 GLUE_WEIGHT = 0.25  # identical tokens in shorter runs (punctuation between renamed names)
 GAP_OPEN, GAP_EXTEND, GAP_SKEW = 2.0, 0.25, 0.25  # evidence lost per gap, per gap token
 CERTAINTY_SCALE = 60.0  # evidence (tokens) at which the score reaches 1 - 1/e
+STRONG_SCORE = 0.4  # a renamed or near match this sure needs no rare structure
+WHOLE_COPY = 0.9  # coverage of a renamed match that copies (nearly) the whole query
+RARE_WHOLE_COPY = 0.3  # rare-structure share that lets such a copy pass below min_score
+WHOLE_COPY_EVIDENCE = 1.1  # ... with this much more evidence than an exact match needs
 
 
 @dataclass(frozen=True)
@@ -156,3 +161,32 @@ def _match_type(verdicts: list[SpanVerdict]) -> str:
     if len(verdicts) > 1:
         return NEAR
     return EXACT if verdicts[0].is_exact else RENAMED
+
+
+def accepted(j: Judgement, rare_share: float, cfg: Config) -> bool:
+    """Whether a judged chain is a finding. Every match needs cfg.min_tokens of evidence;
+    an exact one needs nothing more (identical names in a run that long are no accident).
+    A renamed or near match scoring STRONG_SCORE is one too, whatever share of a long
+    query (a file scanned in windows) it covers. A weaker one rests on structure, so
+    that structure must not be one that many indexed files share (rare_share >=
+    cfg.min_rare_share: see search.rare_structure_share), and the match must either
+    score cfg.min_score over cfg.min_coverage of the query, or be a renamed copy of
+    nearly the whole query whose structure is mostly rare, with a tenth more evidence (a
+    short function renamed throughout scores low: its identical tokens are the
+    punctuation between names)."""
+    if j.evidence < cfg.min_tokens:
+        return False
+    if j.match_type == EXACT:
+        return True
+    if j.score >= STRONG_SCORE:
+        return True  # most of its tokens are evidence, however long the query around it
+    if rare_share < cfg.min_rare_share:
+        return False
+    if j.score >= cfg.min_score and j.coverage >= cfg.min_coverage:
+        return True
+    return (
+        j.match_type == RENAMED
+        and j.coverage >= WHOLE_COPY
+        and rare_share >= RARE_WHOLE_COPY
+        and j.evidence >= WHOLE_COPY_EVIDENCE * cfg.min_tokens
+    )

@@ -17,7 +17,7 @@ from attribution.config import Config
 from attribution.fingerprint import kgram_hashes
 from attribution.languages import detect_language, guess_language
 from attribution.obligations import compatible
-from attribution.score import Judgement, judge
+from attribution.score import Judgement, accepted, judge
 from attribution.tokenize import TokenStream, tokenize
 
 VIEWS = ("exact", "abstract")
@@ -153,7 +153,7 @@ def _count_lines(data: bytes) -> int:
 def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
     if len(query) < cfg.min_tokens:
         return []  # too short to hold the evidence a match needs
-    candidates, rare = _look_up(query, index, cfg)
+    candidates, rare, abstract_df = _look_up(query, index, cfg)
     if int((rare["exact"] | rare["abstract"]).sum()) < cfg.min_tokens:
         return []  # only boilerplate: no alignment could reach min_tokens of evidence
     found: list[Found] = []
@@ -165,7 +165,7 @@ def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
             and weight < EARLY_STOP_RATIO * candidates[0][1]
         ):
             break  # the query is covered; what is left are weaker copies of the same code
-        for f in _align_blob(query, blob, index, cfg, rare):
+        for f in _align_blob(query, blob, index, cfg, rare, abstract_df):
             found.append(f)
             for v in f.judgement.spans:
                 covered[v.span.qa : v.span.qb] = True
@@ -176,18 +176,23 @@ def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
 
 def _look_up(
     query: TokenStream, index: IndexView, cfg: Config
-) -> tuple[list[tuple[int, float]], dict[str, np.ndarray]]:
-    """Candidate blobs (most shared fingerprints first, plus sketch neighbours), and for
-    each view which query tokens lie in at least one k-gram rare enough to be evidence."""
+) -> tuple[list[tuple[int, float]], dict[str, np.ndarray], np.ndarray]:
+    """Candidate blobs (most shared fingerprints first, plus sketch neighbours); for each
+    view which query tokens lie in at least one k-gram rare enough to be evidence; and the
+    document frequency of each abstracted k-gram of the query (0: not indexed)."""
     streams = {"exact": query.text_hash, "abstract": query.abstract}
     n = len(query)
     score: dict[int, float] = {}
     rare: dict[str, np.ndarray] = {}
+    abstract_df = np.zeros(0, dtype=np.int64)
     for view, weight in (("exact", 2.0), ("abstract", 1.0)):
         hashes = kgram_hashes(streams[view], cfg.k)
         qidx, blobs, df = index.lookup(view, hashes)
         common = np.zeros(hashes.shape[0], dtype=bool)
         common[qidx[df > cfg.max_df]] = True
+        if view == "abstract":
+            abstract_df = np.zeros(hashes.shape[0], dtype=np.int64)
+            abstract_df[qidx] = df
         rare[view] = rare_tokens(common, cfg.k, n)
         keep = df <= cfg.max_df
         key = np.unique(blobs[keep].astype(np.int64) * (n + 1) + qidx[keep])
@@ -200,7 +205,16 @@ def _look_up(
     if ranked:
         floor = max(MIN_CANDIDATE_SCORE, CANDIDATE_RATIO * score[ranked[0]])
         ranked = [b for b in ranked if score[b] >= floor]
-    return [(b, score[b]) for b in ranked], rare
+    return [(b, score[b]) for b in ranked], rare, abstract_df
+
+
+def rare_structure_share(abstract_df: np.ndarray, qa: int, qb: int, k: int, rare_df: int) -> float:
+    """Of the abstracted k-grams inside query tokens [qa, qb) that are indexed at all, the
+    share held by at most rare_df blobs: near 1 for the structure of one file and its
+    copies, near 0 for structure that many files share (accessors, argument parsing)."""
+    df = abstract_df[qa : max(qa, qb - k + 1)]
+    indexed = df > 0
+    return float((indexed & (df <= rare_df)).sum()) / max(int(indexed.sum()), 1)
 
 
 def rare_tokens(common_kgrams: np.ndarray, k: int, n: int) -> np.ndarray:
@@ -234,7 +248,12 @@ def _near_candidates(query: TokenStream, index: IndexView, cfg: Config) -> dict[
 
 
 def _align_blob(
-    query: TokenStream, blob: int, index: IndexView, cfg: Config, rare: dict[str, np.ndarray]
+    query: TokenStream,
+    blob: int,
+    index: IndexView,
+    cfg: Config,
+    rare: dict[str, np.ndarray],
+    abstract_df: np.ndarray,
 ) -> list[Found]:
     source = index.tokens(blob)
     out = []
@@ -244,7 +263,8 @@ def _align_blob(
     for found_chain in align.chains(q, s, cfg.seed, cfg.min_span, useful, cfg.min_tokens):
         chain = align.clip_to_units(found_chain, query.units)
         verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
-        if verdict.evidence < cfg.min_tokens:
+        share = rare_structure_share(abstract_df, chain[0].qa, chain[-1].qb, cfg.k, cfg.rare_df)
+        if not accepted(verdict, share, cfg):
             continue
         matched = np.concatenate([source.text_hash[sp.sa : sp.sb] for sp in chain])
         key = (tuple((sp.qa, sp.qb) for sp in chain), matched.tobytes())
