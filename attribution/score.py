@@ -35,7 +35,8 @@ CERTAINTY_SCALE = 60.0  # evidence (tokens) at which the score reaches 1 - 1/e
 STRONG_SCORE = 0.4  # a renamed or near match this sure needs no rare structure
 WHOLE_COPY = 0.9  # coverage of a renamed match that copies (nearly) the whole query
 RARE_WHOLE_COPY = 0.3  # rare-structure share that lets such a copy pass below min_score
-WHOLE_COPY_EVIDENCE = 1.1  # ... with this much more evidence than an exact match needs
+WHOLE_COPY_EVIDENCE = 1.1  # ... renamed, with this much more evidence than an exact match
+NEAR_IDENTICAL = 0.95  # ... near, with this share of its aligned tokens identical
 
 
 @dataclass(frozen=True)
@@ -170,10 +171,11 @@ def accepted(j: Judgement, rare_share: float, cfg: Config) -> bool:
     query (a file scanned in windows) it covers. A weaker one rests on structure, so
     that structure must not be one that many indexed files share (rare_share >=
     cfg.min_rare_share: see search.rare_structure_share), and the match must either
-    score cfg.min_score over cfg.min_coverage of the query, or be a renamed copy of
-    nearly the whole query whose structure is mostly rare, with a tenth more evidence (a
+    score cfg.min_score over cfg.min_coverage of the query, or be a copy of nearly the
+    whole query whose structure is mostly rare: renamed, with a tenth more evidence (a
     short function renamed throughout scores low: its identical tokens are the
-    punctuation between names)."""
+    punctuation between names), or near with nearly every aligned token identical (a
+    short function with a statement changed scores low: the gap costs evidence)."""
     if j.evidence < cfg.min_tokens:
         return False
     if j.match_type == EXACT:
@@ -184,9 +186,8 @@ def accepted(j: Judgement, rare_share: float, cfg: Config) -> bool:
         return False
     if j.score >= cfg.min_score and j.coverage >= cfg.min_coverage:
         return True
-    return (
-        j.match_type == RENAMED
-        and j.coverage >= WHOLE_COPY
-        and rare_share >= RARE_WHOLE_COPY
-        and j.evidence >= WHOLE_COPY_EVIDENCE * cfg.min_tokens
-    )
+    if j.coverage < WHOLE_COPY or rare_share < RARE_WHOLE_COPY:
+        return False
+    if j.match_type == RENAMED:
+        return j.evidence >= WHOLE_COPY_EVIDENCE * cfg.min_tokens
+    return j.exact_tokens >= NEAR_IDENTICAL * j.tokens  # identical pieces, statements between

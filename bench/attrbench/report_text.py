@@ -149,6 +149,8 @@ def tuning_table(tuning: dict[str, Any]) -> str:
 
 
 def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -> str:
+    from attribution.config import Config
+
     c = acc["counts"]
     length_table, shortest = by_length(acc)
     ours_t = acc["tools"]["attribution"]["timing"]
@@ -211,7 +213,7 @@ def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -
         length_table,
         f"\nShortest length bucket where verbatim and type-1 copies are found ≥ 95% of the "
         f"time: **{shortest} lines**. Below that, most functions have fewer tokens than the "
-        f"engine's evidence floor (`min_tokens` = 30).\n",
+        f"engine's evidence floor (`min_tokens` = {Config().min_tokens}).\n",
         "\n## False positives on negatives\n",
         negatives(acc),
         "\n## Speed against peers (same queries, same corpus, same run)\n",

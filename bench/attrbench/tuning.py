@@ -12,14 +12,23 @@ from attrbench.corpus import cache_dir
 
 QUERY_VARIANTS: tuple[dict[str, Any], ...] = (
     {},
-    {"min_tokens": 20},
+    {"min_tokens": 16},
     {"min_tokens": 25},
-    {"min_tokens": 40},
-    {"min_span": 6},
+    {"min_tokens": 30},
+    {"min_score": 0.25},
+    {"min_score": 0.35},
+    {"min_rare_share": 0.0},
+    {"min_rare_share": 0.3},
+    {"rare_df": 1},
+    {"rare_df": 8},
     {"max_df": 100},
-    {"max_df": 400},
     {"max_candidates": 24},
-    {"near_threshold": 0.4},
+)
+VALIDATION_VARIANTS: tuple[dict[str, Any], ...] = (
+    {},
+    {"min_tokens": 30},
+    {"min_rare_share": 0.0},
+    {"rare_df": 8},
 )
 BUILD_VARIANTS: tuple[dict[str, int], ...] = ({"k": 10, "window": 10}, {"k": 8, "window": 8})
 
@@ -39,15 +48,16 @@ def summarise(queries: list[generate.Query], answers: dict[str, Any]) -> dict[st
 
 
 def validate(seed: int) -> dict[str, Any]:
-    """Defaults against the simulated rules on another seed (other held-out packages,
-    other queries), so that a suggestion is not tuned to one query set."""
+    """The defaults and the settings that matter most on another seed (other held-out
+    packages, other queries), so that a choice is not tuned to one query set."""
     from attrbench.prepare import prepare
 
     prep = prepare(seed=seed)
     queries = generate.generate(prep.indexed, prep.heldout, generate.Plan(seed, 40, 40, 24))
-    answers = ours.run(prep.index_dir, queries)
-    rows = [{"change": "defaults", **summarise(queries, answers)}]
-    rows += split_floor(queries, prep.index_dir)
+    rows = [
+        {"change": o or "defaults", **summarise(queries, ours.run(prep.index_dir, queries, **o))}
+        for o in VALIDATION_VARIANTS
+    ]
     return {"seed": seed, "held_packages": prep.held_packages, "rows": rows}
 
 
@@ -74,46 +84,9 @@ def run(
             answers = ours.run(vdir, queries)
             size = sum(p.stat().st_size for p in vdir.rglob("*") if p.is_file())
             rows.append({"change": variant, "index_mb": size / 1e6, **summarise(queries, answers)})
-    rows += split_floor(queries, index_dir)
     result: dict[str, Any] = {"rows": rows}
     if validate_seed is not None:
         result["validation"] = validate(validate_seed)
     if out:
         out.write_text(json.dumps(result, indent=1))
     return result
-
-
-RULE_FLOOR = 20  # min_tokens for the simulated rule
-RULES = ((0.30, 0.0), (0.34, 0.0), (0.30, 0.2))  # (score, coverage) floors of non-exact matches
-
-
-def split_floor(queries: list[generate.Query], index_dir: Path) -> list[dict[str, Any]]:
-    """Simulate a rule the engine does not have yet: exact matches need RULE_FLOOR tokens
-    of evidence, renamed and near matches a score (and coverage) of at least the floors
-    (the engine run with min_tokens=RULE_FLOOR, its matches filtered after)."""
-    from attribution.search import attribute
-    from index.store import Index
-
-    index = Index(index_dir, min_tokens=RULE_FLOOR)
-    full = {
-        q.id: attribute(q.code, index, language=q.language, filename=q.filename)["matches"]
-        for q in queries
-    }
-    index.close()
-    rows = []
-    for score, cover in RULES:
-
-        def keep(m: dict[str, Any], score: float = score, cover: float = cover) -> bool:
-            return bool(
-                m["match_type"] == "exact" or (m["score"] >= score and m["coverage"] >= cover)
-            )
-
-        answers = {
-            qid: {"matches": ours.compact({"matches": [m for m in ms if keep(m)]})}
-            for qid, ms in full.items()
-        }
-        change: dict[str, Any] = {"min_tokens": RULE_FLOOR, "non-exact score >=": score}
-        if cover:
-            change["and coverage >="] = cover
-        rows.append({"change": change, **summarise(queries, answers)})
-    return rows
