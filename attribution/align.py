@@ -185,21 +185,23 @@ def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
     score = (qb - qa) * per_token
     back = np.full(n, -1, dtype=np.int64)
     start_shift = np.zeros(n, dtype=np.int64)
-    for i in range(1, n):
-        j = np.arange(i)
-        shift = np.maximum(np.maximum(qb[j] - qa[i], sb[j] - sa[i]), 0)
-        new_qa, new_sa = qa[i] + shift, sa[i] + shift
-        length = qb[i] - new_qa
-        gap_q, gap_s = new_qa - qb[j], new_sa - sb[j]
-        ok = (length >= min_span) & (gap_q <= MAX_GAP) & (gap_s <= MAX_GAP) & (qa[j] < qa[i])
-        if not ok.any():
-            continue
-        gain = length * per_token[i]
-        value = score[j] + gain - GAP_OPEN - 0.5 * np.abs(gap_q - gap_s) - 0.25 * (gap_q + gap_s)
-        value[~ok] = -np.inf
+    # every (span i, predecessor j) at once: row i follows column j
+    shift = np.maximum(np.maximum(qb[None, :] - qa[:, None], sb[None, :] - sa[:, None]), 0)
+    length = qb[:, None] - (qa[:, None] + shift)
+    gap_q = qa[:, None] + shift - qb[None, :]
+    gap_s = sa[:, None] + shift - sb[None, :]
+    ok = (length >= min_span) & (gap_q <= MAX_GAP) & (gap_s <= MAX_GAP)
+    ok &= (qa[None, :] < qa[:, None]) & np.tri(n, k=-1, dtype=bool)
+    gain = length * per_token[:, None]
+    skew = 0.5 * np.abs(gap_q - gap_s)
+    spread = 0.25 * (gap_q + gap_s)
+    rows = np.flatnonzero(ok.any(axis=1)).tolist()
+    for i in rows:
+        value = score[:i] + gain[i, :i] - GAP_OPEN - skew[i, :i] - spread[i, :i]
+        value[~ok[i, :i]] = -np.inf
         best = int(np.argmax(value))
         if value[best] > score[i]:
-            score[i], back[i], start_shift[i] = value[best], best, shift[best]
+            score[i], back[i], start_shift[i] = value[best], best, shift[i, best]
     chain = []
     i = int(np.argmax(score))
     while i >= 0:
