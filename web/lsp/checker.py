@@ -10,6 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from attribution.config import Config
 from attribution.languages import LANGUAGES, UnknownLanguageError, detect_language
 from attribution.search import QueryError
 from web.lsp import regions
@@ -17,7 +18,7 @@ from web.lsp.backend import Backend
 from web.lsp.options import Options
 
 CACHE_REGIONS = 4096
-DEFAULT_MIN_TOKENS = 30
+DEFAULT_MIN_TOKENS = Config().min_tokens  # regions smaller than the engine's floor: no query
 
 # LSP language identifiers that are not our language names.
 LSP_LANGUAGE_IDS = {
