@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,8 @@ WHOLE_COPY = 0.9  # coverage of a renamed match that copies (nearly) the whole q
 RARE_WHOLE_COPY = 0.3  # rare-structure share that lets such a copy pass below min_score
 WHOLE_COPY_EVIDENCE = 1.1  # ... renamed, with this much more evidence than an exact match
 NEAR_IDENTICAL = 0.95  # ... near, with this share of its aligned tokens identical
+NAME_BITS = 20.0  # ... renamed, keeping identical names this surprising (sum of log2 idf)
+NAMED_COPY_EVIDENCE = 0.6  # ... in which case this share of min_tokens of evidence is enough
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,9 @@ def _match_type(verdicts: list[SpanVerdict]) -> str:
     return EXACT if verdicts[0].is_exact else RENAMED
 
 
-def accepted(j: Judgement, rare_share: float, cfg: Config) -> bool:
+def accepted(
+    j: Judgement, rare_share: float, cfg: Config, name_bits: Callable[[], float] = lambda: 0.0
+) -> bool:
     """Whether a judged chain is a finding. Every match needs cfg.min_tokens of evidence;
     an exact one needs nothing more (identical names in a run that long are no accident).
     A renamed or near match scoring STRONG_SCORE is one too, whatever share of a long
@@ -172,22 +177,30 @@ def accepted(j: Judgement, rare_share: float, cfg: Config) -> bool:
     that structure must not be one that many indexed files share (rare_share >=
     cfg.min_rare_share: see search.rare_structure_share), and the match must either
     score cfg.min_score over cfg.min_coverage of the query, or be a copy of nearly the
-    whole query whose structure is mostly rare: renamed, with a tenth more evidence (a
-    short function renamed throughout scores low: its identical tokens are the
-    punctuation between names), or near with nearly every aligned token identical (a
-    short function with a statement changed scores low: the gap costs evidence)."""
-    if j.evidence < cfg.min_tokens:
-        return False
+    whole query whose structure is mostly rare: renamed, with a tenth more evidence or
+    with identical names that few indexed files use (name_bits(), asked only here: a
+    short function renamed throughout scores low, since its identical tokens are the
+    punctuation between names; what it keeps is its calls and attributes), or near with
+    nearly every aligned token identical (a short function with a statement changed
+    scores low: the gap costs evidence)."""
     if j.match_type == EXACT:
-        return True
+        return j.evidence >= cfg.min_tokens
+    whole = j.coverage >= WHOLE_COPY and rare_share >= RARE_WHOLE_COPY
+    if j.evidence < cfg.min_tokens:
+        return (
+            whole
+            and j.match_type == RENAMED
+            and j.evidence >= NAMED_COPY_EVIDENCE * cfg.min_tokens
+            and name_bits() >= NAME_BITS
+        )
     if j.score >= STRONG_SCORE:
         return True  # most of its tokens are evidence, however long the query around it
     if rare_share < cfg.min_rare_share:
         return False
     if j.score >= cfg.min_score and j.coverage >= cfg.min_coverage:
         return True
-    if j.coverage < WHOLE_COPY or rare_share < RARE_WHOLE_COPY:
+    if not whole:
         return False
     if j.match_type == RENAMED:
-        return j.evidence >= WHOLE_COPY_EVIDENCE * cfg.min_tokens
+        return j.evidence >= WHOLE_COPY_EVIDENCE * cfg.min_tokens or name_bits() >= NAME_BITS
     return j.exact_tokens >= NEAR_IDENTICAL * j.tokens  # identical pieces, statements between

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from attribution import align, sketch
 from attribution.config import Config
 from attribution.fingerprint import kgram_hashes
-from attribution.languages import detect_language, guess_language
+from attribution.languages import IDENTIFIER, detect_language, guess_language
 from attribution.obligations import compatible
 from attribution.score import Judgement, accepted, judge
 from attribution.tokenize import TokenStream, tokenize
@@ -78,6 +79,10 @@ class IndexView(Protocol):
 
     def tokens(self, blob: int) -> TokenStream:
         """The stored token stream of a blob."""
+        ...
+
+    def name_df(self, hashes: np.ndarray) -> tuple[np.ndarray, int] | None:
+        """Blobs holding each identifier hash, and blobs in all (None: not known)."""
         ...
 
     def sources(self, blob: int) -> list[Source]:
@@ -247,6 +252,23 @@ def _near_candidates(query: TokenStream, index: IndexView, cfg: Config) -> dict[
     return out
 
 
+def shared_name_bits(
+    query: TokenStream, source: TokenStream, chain: list[align.Span], index: IndexView
+) -> float:
+    """How surprising the identifiers a chain keeps identical are: the sum, over distinct
+    names, of log2(blobs / blobs holding the name). `self`, `i` and `err` say nothing; a
+    kept attribute or API name that few files use says much (0 when the index cannot tell)."""
+    qi = np.concatenate([np.arange(sp.qa, sp.qb) for sp in chain])
+    si = np.concatenate([np.arange(sp.sa, sp.sb) for sp in chain])
+    kept = (query.text_hash[qi] == source.text_hash[si]) & (query.kind[qi] == IDENTIFIER)
+    names = np.unique(query.text_hash[qi[kept]])
+    known = index.name_df(names) if names.size else None
+    if known is None:
+        return 0.0
+    df, total = known
+    return float(np.log2(total / np.maximum(df, 1)).sum())
+
+
 def _align_blob(
     query: TokenStream,
     blob: int,
@@ -264,7 +286,8 @@ def _align_blob(
         chain = align.clip_to_units(found_chain, query.units)
         verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
         share = rare_structure_share(abstract_df, chain[0].qa, chain[-1].qb, cfg.k, cfg.rare_df)
-        if not accepted(verdict, share, cfg):
+        bits = partial(shared_name_bits, query, source, chain, index)
+        if not accepted(verdict, share, cfg, bits):
             continue
         matched = np.concatenate([source.text_hash[sp.sa : sp.sb] for sp in chain])
         key = (tuple((sp.qa, sp.qb) for sp in chain), matched.tobytes())

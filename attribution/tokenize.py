@@ -51,6 +51,10 @@ class TokenStream:
         """The abstracted view: class hash for identifiers and literals, text hash otherwise."""
         return np.where(self.kind == 0, self.text_hash, _CLASS_HASH[self.kind])
 
+    def identifiers(self) -> np.ndarray:
+        """The distinct exact-view hashes of the stream's identifiers (sorted uint32)."""
+        return np.unique(self.text_hash[self.kind == langs.IDENTIFIER])
+
     def slice(self, a: int, b: int) -> TokenStream:
         """Tokens a..b-1 (units that fall inside are kept, shifted)."""
         u = self.units

@@ -55,6 +55,7 @@ def analyze(data: bytes, language: str, cfg: Config) -> BlobRecord:
         sketches=sketches,
         token_record=codec.encode_tokens(stream),
         content_record=codec.compress(data),
+        names=stream.identifiers(),
     )
 
 

@@ -55,6 +55,7 @@ class BlobRecord:
     sketches: np.ndarray  # uint8 (m, bits / 8)
     token_record: bytes
     content_record: bytes
+    names: np.ndarray | None = None  # distinct identifier hashes (uint32), for names.npy
 
 
 @dataclass
@@ -96,6 +97,7 @@ class SegmentWriter:
     source_bytes: int = 0
 
     def __post_init__(self) -> None:
+        self._names = NameCounts()
         self.path.mkdir(parents=True)
         self._tokens = open(self.path / "tokens.bin", "wb")  # noqa: SIM115
         self._content = open(self.path / "content.bin", "wb")  # noqa: SIM115
@@ -112,6 +114,7 @@ class SegmentWriter:
         self._content.write(content_record)
         self._content_off.append(self._content_off[-1] + len(content_record))
         self.source_bytes += int(row[2])
+        self._names.add(codec.decode_tokens(token_record, str(row[1])).identifiers())
         return local
 
     def add_arrays(self, view: str, hashes: np.ndarray, blobs: np.ndarray) -> None:
@@ -144,6 +147,9 @@ class SegmentWriter:
         if len(rec.sketches):
             self._sketches.append(rec.sketches)
             self._sketch_blobs.append(np.full(len(rec.sketches), local, dtype=np.uint32))
+        if rec.names is None:
+            rec.names = codec.decode_tokens(rec.token_record, rec.language).identifiers()
+        self._names.add(rec.names)
         self._tokens.write(rec.token_record)
         self._token_off.append(self._token_off[-1] + len(rec.token_record))
         self._content.write(rec.content_record)
@@ -172,6 +178,9 @@ class SegmentWriter:
         np.save(self.path / "content_off.npy", np.array(self._content_off, dtype=np.uint64))
         fp_count = {view: self._write_fingerprints(view) for view in VIEWS}
         self._write_sketches()
+        names, blobs_with = self._names.table()
+        np.save(self.path / "names_hash.npy", names)
+        np.save(self.path / "names_df.npy", blobs_with)
         self._write_sqlite()
         summary = {
             "version": SEGMENT_VERSION,
@@ -181,6 +190,7 @@ class SegmentWriter:
             "tokens": int(sum(r[4] for r in self._blob_rows)),
             "source_bytes": self.source_bytes,
             "fingerprints": fp_count,
+            "names": int(names.shape[0]),
             "skipped": dict(sorted(self._skipped.items())),
         }
         write_json(self.path / SEGMENT_FILE, summary)
@@ -242,6 +252,42 @@ class SegmentWriter:
             db.close()
 
 
+class NameCounts:
+    """In how many blobs each identifier occurs, counted as blobs are added (kept
+    compact: pending arrays are folded into the table every COMPACT entries)."""
+
+    COMPACT = 4_000_000
+
+    def __init__(self) -> None:
+        self._hash = np.zeros(0, dtype=np.uint32)
+        self._count = np.zeros(0, dtype=np.uint32)
+        self._pending: list[np.ndarray] = []
+        self._size = 0
+
+    def add(self, names: np.ndarray) -> None:
+        self._pending.append(names.astype(np.uint32, copy=False))
+        self._size += int(names.shape[0])
+        if self._size >= self.COMPACT:
+            self._fold()
+
+    def _fold(self) -> None:
+        hashes = np.concatenate([self._hash, *self._pending])
+        counts = np.concatenate([self._count, np.ones(self._size, dtype=np.uint32)])
+        order = np.argsort(hashes, kind="stable")
+        hashes, counts = hashes[order], counts[order]
+        first = np.ones(hashes.shape[0], dtype=bool)
+        first[1:] = hashes[1:] != hashes[:-1]
+        starts = np.flatnonzero(first)
+        self._hash = hashes[starts]
+        self._count = np.add.reduceat(counts, starts).astype(np.uint32) if starts.size else counts
+        self._pending, self._size = [], 0
+
+    def table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted distinct hashes, blobs holding each), both uint32."""
+        self._fold()
+        return self._hash, self._count
+
+
 def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
@@ -287,6 +333,9 @@ class Segment:
         self.fp_blob = {v: self._array(f"fp_{v}_blob.npy") for v in VIEWS}
         self.sketch = self._array("sketch.npy")
         self.sketch_blob = self._array("sketch_blob.npy")
+        names = path / "names_hash.npy"  # absent in segments written before it existed
+        self.names_hash = self._array("names_hash.npy") if names.exists() else None
+        self.names_df = self._array("names_df.npy") if names.exists() else None
         self.token_off = self._array("tokens_off.npy")
         self.content_off = self._array("content_off.npy")
         self._tokens = _map(path / "tokens.bin")
@@ -311,6 +360,16 @@ class Segment:
         starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
         blobs = np.asarray(self.fp_blob[view][starts + np.arange(total)], dtype=np.int64)
         return qidx, blobs, counts
+
+    def name_df(self, hashes: np.ndarray) -> np.ndarray | None:
+        """Blobs of this segment holding each identifier hash (None: no name table)."""
+        if self.names_hash is None or self.names_df is None:
+            return None
+        table = self.names_hash
+        at = np.minimum(np.searchsorted(table, hashes), max(table.shape[0] - 1, 0))
+        if table.shape[0] == 0:
+            return np.zeros(hashes.shape[0], dtype=np.int64)
+        return np.where(table[at] == hashes, self.names_df[at], 0).astype(np.int64)
 
     def token_record(self, local: int) -> bytes:
         a, b = int(self.token_off[local]), int(self.token_off[local + 1])

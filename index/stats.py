@@ -18,6 +18,7 @@ PARTS = {
         "fp_abstract_blob.npy",
     ),
     "sketches": ("sketch.npy", "sketch_blob.npy"),
+    "names": ("names_hash.npy", "names_df.npy"),
     "metadata": ("meta.sqlite", "SEGMENT.json"),
     "tokens": ("tokens.bin", "tokens_off.npy"),
     "content": ("content.bin", "content_off.npy"),

@@ -114,6 +114,17 @@ class Index:
         blobs = np.concatenate(parts_b) if parts_b else np.zeros(0, np.int64)
         return qidx, blobs, df[qidx]
 
+    def name_df(self, hashes: np.ndarray) -> tuple[np.ndarray, int] | None:
+        """Blobs holding each identifier hash, and blobs in all (None: a segment of the
+        index predates name tables). Removed blobs still count until the next merge."""
+        df = np.zeros(hashes.shape[0], dtype=np.int64)
+        for seg in self.segments:
+            part = seg.name_df(hashes)
+            if part is None:
+                return None
+            df += part
+        return df, int(self.bases[-1])
+
     def near(self, sketches: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         bits = sketches.shape[1] * 8
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []

@@ -63,6 +63,14 @@ class MemoryIndex:
     def tokens(self, blob):
         return self.streams[blob]
 
+    def name_df(self, hashes):
+        counts: dict[int, int] = {}
+        for stream in self.streams:
+            for h in stream.identifiers().tolist():
+                counts[h] = counts.get(h, 0) + 1
+        df = np.array([counts.get(int(h), 0) for h in hashes.tolist()], dtype=np.int64)
+        return df, len(self.streams)
+
     def sources(self, blob):
         name = self.names[blob]
         return [
