@@ -7,7 +7,7 @@ index (index/store.py) and an in-memory one in a test answer the same way.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -16,7 +16,12 @@ import numpy as np
 from attribution import align, sketch
 from attribution.config import Config
 from attribution.fingerprint import kgram_hashes
-from attribution.languages import IDENTIFIER, detect_language, guess_language
+from attribution.languages import (
+    IDENTIFIER,
+    detect_language,
+    guess_language,
+    language_for_path,
+)
 from attribution.obligations import compatible
 from attribution.score import Judgement, accepted, judge
 from attribution.tokenize import TokenStream, tokenize
@@ -89,6 +94,10 @@ class IndexView(Protocol):
         """Live (not removed) sources holding a blob, most authoritative first."""
         ...
 
+    def content(self, blob: int) -> bytes:
+        """The stored text of a blob."""
+        ...
+
 
 @dataclass
 class Found:
@@ -99,6 +108,7 @@ class Found:
     source_tokens: TokenStream
     key: tuple[Any, ...]
     sources: list[Source] = field(default_factory=list)
+    members: list[Found] = field(default_factory=list)  # same matched tokens, other blobs
 
 
 def attribute(
@@ -118,6 +128,9 @@ def attribute(
     lang = _query_language(data, language, filename, cfg)
     query = tokenize(data, lang)
     found = [] if len(query) == 0 else _search(query, index, cfg)
+    for f in found[: cfg.top]:
+        if len(f.members) > 1:
+            f.sources = _closest_first(f, query, data, lang, index)
     matches = [_explain(f, query) for f in found[: cfg.top]]
     if project_license:
         for m in matches:
@@ -297,19 +310,49 @@ def _align_blob(
 
 def _group(found: list[Found], index: IndexView) -> list[Found]:
     """One match per distinct matched content; identical contents pool their sources."""
-    groups: dict[tuple[Any, ...], Found] = {}
+    groups: dict[tuple[Any, ...], list[Found]] = {}
     for f in found:
         f.sources = index.sources(f.blob)
-        if not f.sources:
-            continue  # every source of this blob was removed
-        first = groups.get(f.key)
-        if first is None:
-            groups[f.key] = f
-        else:
-            first.sources.extend(f.sources)
-    for f in groups.values():
-        f.sources.sort(key=authority)
-    return list(groups.values())
+        if f.sources:  # else every source of this blob was removed
+            groups.setdefault(f.key, []).append(f)
+    return [
+        replace(
+            members[0],
+            sources=sorted((s for m in members for s in m.sources), key=authority),
+            members=members,
+        )
+        for members in groups.values()
+    ]
+
+
+MAX_COMPARED = 16  # blobs of one match whose text is compared with the query
+
+
+def _closest_first(
+    f: Found, query: TokenStream, data: bytes, lang: str, index: IndexView
+) -> list[Source]:
+    """The sources of a match whose blobs differ only in what tokens drop (layout,
+    comments; a .ts file and the .js compiled from it): those in the query's language and
+    sharing most of its lines, comments included, first; authority decides among equals."""
+    first, last = f.judgement.spans[0].span, f.judgement.spans[-1].span
+    q0, q1 = int(query.line[first.qa]), int(query.end_line[last.qb - 1])
+    wanted = {line for line in _plain_lines(data)[q0 - 1 : q1] if line}
+    shared: dict[int, int] = {}
+    for m in f.members[:MAX_COMPARED]:
+        s, spans = m.source_tokens, m.judgement.spans
+        s0, s1 = int(s.line[spans[0].span.sa]), int(s.end_line[spans[-1].span.sb - 1])
+        shared[m.blob] = len(wanted.intersection(_plain_lines(index.content(m.blob))[s0 - 1 : s1]))
+    blob_of = {id(src): m.blob for m in f.members for src in m.sources}
+
+    def key(src: Source) -> tuple[int, int, int]:
+        other_language = language_for_path(src.path) not in (None, lang)
+        return (_vendored(src), int(other_language), -shared.get(blob_of[id(src)], 0))
+
+    return sorted(f.sources, key=key)  # stable: authority order among equals
+
+
+def _plain_lines(data: bytes) -> list[bytes]:
+    return [b" ".join(line.split()) for line in data.split(b"\n")]
 
 
 _VENDOR_MARKERS = (
@@ -325,10 +368,14 @@ _VENDOR_MARKERS = (
 
 def authority(source: Source) -> tuple[int, int, int, str, str]:
     """Sort key, most authoritative first: not vendored, license known, shallow path."""
-    parts = source.path.lower().split("/")[:-1]
-    vendored = any(p.strip("_") in _VENDOR_MARKERS or "vendor" in p for p in parts)
     unknown = source.license == "NOASSERTION"
-    return (int(vendored), int(unknown), len(parts), source.repo_name, source.path)
+    depth = source.path.count("/")
+    return (_vendored(source), int(unknown), depth, source.repo_name, source.path)
+
+
+def _vendored(source: Source) -> int:
+    parts = source.path.lower().split("/")[:-1]
+    return int(any(p.strip("_") in _VENDOR_MARKERS or "vendor" in p for p in parts))
 
 
 def _lines(stream: TokenStream, a: int, b: int) -> list[int]:
@@ -336,9 +383,10 @@ def _lines(stream: TokenStream, a: int, b: int) -> list[int]:
 
 
 def _explain(f: Found, query: TokenStream) -> dict[str, Any]:
-    j, s = f.judgement, f.source_tokens
-    first, last = j.spans[0].span, j.spans[-1].span
     primary, *others = f.sources
+    own = next((m for m in f.members if primary in m.sources), f)  # the blob holding it
+    j, s = own.judgement, own.source_tokens
+    first, last = j.spans[0].span, j.spans[-1].span
     return {
         "source": primary.to_json(),
         "match_type": j.match_type,

@@ -18,6 +18,7 @@ class MemoryIndex:
     def __init__(self, files: dict[str, str | bytes], config: Config | None = None) -> None:
         self.config = config or Config()
         self.names = list(files)
+        self.texts = [t.encode() if isinstance(t, str) else t for t in files.values()]
         self.streams: list[TokenStream] = []
         table: dict[str, list[tuple[int, int]]] = {"exact": [], "abstract": []}
         sk, sk_blob = [], []
@@ -70,6 +71,9 @@ class MemoryIndex:
                 counts[h] = counts.get(h, 0) + 1
         df = np.array([counts.get(int(h), 0) for h in hashes.tolist()], dtype=np.int64)
         return df, len(self.streams)
+
+    def content(self, blob):
+        return self.texts[blob]
 
     def sources(self, blob):
         name = self.names[blob]

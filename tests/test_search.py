@@ -172,3 +172,34 @@ def test_compatibility_with_the_project_license(index):
     assert top["compatibility"]["compatible"] is True  # MIT code into a GPL project
     assert "MIT" in top["compatibility"]["reason"]
     assert "compatibility" not in attribute(code, index)["matches"][0]
+
+
+def test_among_token_identical_files_the_one_sharing_the_querys_comments_is_shown():
+    code, _, _ = function_source(textwrap_module, "dedent")
+    commented = code.replace("    # Look for", "    # Strip the common margin\n    # Look for", 1)
+    assert commented != code
+    files = {
+        "a/textwrap.py": code,  # first by path, same tokens, other comments
+        "b/textwrap.py": "\n" * 7 + commented,  # the query's own file, 7 lines further down
+    }
+    result = attribute(commented, MemoryIndex(files))
+    top = result["matches"][0]
+    assert top["copies"] == 2
+    assert top["source"]["path"] == "b/textwrap.py"
+    assert top["source_lines"] == [8, 7 + commented.count("\n")]  # that file's own lines
+
+
+def test_among_token_identical_files_the_querys_language_comes_first():
+    body = "".join(
+        f"function step{i}(state, input) {{\n"
+        f"  const next = state.values.map((value) => value * {i} + input.offset);\n"
+        f"  return {{ values: next, count: state.count + {i} }};\n"
+        "}\n"
+        for i in range(6)
+    )
+    files = {"dist/step.js": body, "src/step.ts": body}
+    top = attribute(body, MemoryIndex(files), language="typescript")["matches"][0]
+    assert top["copies"] == 2
+    assert top["source"]["path"] == "src/step.ts"
+    top = attribute(body, MemoryIndex(files), language="javascript")["matches"][0]
+    assert top["source"]["path"] == "dist/step.js"
