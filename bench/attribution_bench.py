@@ -2,6 +2,7 @@
 
     python bench/attribution_bench.py all        # setup peers, accuracy, scale, report
     python bench/attribution_bench.py accuracy   # queries, engine and peers, scores
+    python bench/attribution_bench.py rescore [--rerun-ours]   # score saved answers again
     python bench/attribution_bench.py tuning [--build-variants]   # settings, one at a time
     python bench/attribution_bench.py scale [--max-files N]   # latency vs index size
     python bench/attribution_bench.py report     # docs/benchmarks.md and its charts
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--peers", default="dolos,copydetect,jscpd,scanoss")
     parser.add_argument("--max-files", type=int, default=1_000_000)
     parser.add_argument("--build-variants", action="store_true", help="tuning: rebuild k/window")
+    parser.add_argument("--rerun-ours", action="store_true", help="rescore: run our engine again")
     args = parser.parse_args()
     if args.stage in ("all", "setup"):
         subprocess.run(["bash", str(HERE / "peers" / "setup.sh")], check=False)
@@ -50,7 +52,7 @@ def main() -> None:
     if args.stage == "rescore":
         from attrbench import accuracy
 
-        accuracy.rescore(seed=args.seed, out=OUT / "accuracy.json")
+        accuracy.rescore(seed=args.seed, out=OUT / "accuracy.json", rerun_ours=args.rerun_ours)
     if args.stage in ("all", "tuning"):
         from attrbench import tuning
 

@@ -146,13 +146,18 @@ def misses(queries: list[generate.Query], answers: dict[str, Any]) -> dict[str, 
     return {"missed_by_transform_and_size": dict(by), "false_positives": fps}
 
 
-def rescore(seed: int = 1, out: Path | None = None) -> dict[str, Any]:
-    """Score again from the saved answers of the last run (no tool is run)."""
+def rescore(seed: int = 1, out: Path | None = None, rerun_ours: bool = False) -> dict[str, Any]:
+    """Score again from the saved answers of the last run; with rerun_ours, our engine
+    (as it is now) answers the same queries on the same split index first. Peers are not
+    run again: their saved answers are scored as they are."""
     cache = cache_dir()
     assert out is not None and out.exists(), "rescore needs the accuracy.json of a run"
     result: dict[str, Any] = json.loads(out.read_text())
     queries = generate.load(cache / f"queries-s{seed}.jsonl")
-    answers = json.loads((cache / f"ours-answers-s{seed}.json").read_text())
+    saved_ours = cache / f"ours-answers-s{seed}.json"
+    if rerun_ours:
+        saved_ours.write_text(json.dumps(ours.run(cache / f"split-s{seed}" / "index", queries)))
+    answers = json.loads(saved_ours.read_text())
     result["tools"]["attribution"] = {"status": "ok", **score_tool(queries, answers)}
     result["misses"] = misses(queries, answers)
     for name, tool in result["tools"].items():
