@@ -201,6 +201,7 @@ def _look_up(
     streams = {"exact": query.text_hash, "abstract": query.abstract}
     n = len(query)
     score: dict[int, float] = {}
+    rare_hit: set[int] = set()  # blobs sharing a k-gram few indexed blobs hold
     rare: dict[str, np.ndarray] = {}
     abstract_df = np.zeros(0, dtype=np.int64)
     for view, weight in (("exact", 2.0), ("abstract", 1.0)):
@@ -213,6 +214,7 @@ def _look_up(
             abstract_df[qidx] = df
         rare[view] = rare_tokens(common, cfg.k, n)
         keep = df <= cfg.max_df
+        rare_hit.update(blobs[df <= cfg.rare_df].tolist())
         key = np.unique(blobs[keep].astype(np.int64) * (n + 1) + qidx[keep])
         uniq, counts = np.unique(key // (n + 1), return_counts=True)
         for blob, c in zip(uniq.tolist(), counts.tolist(), strict=True):
@@ -221,8 +223,14 @@ def _look_up(
         score[blob] = max(score.get(blob, 0.0), sim * cfg.k)
     ranked = sorted(score, key=lambda b: (-score[b], b))[: cfg.max_candidates]
     if ranked:
-        floor = max(MIN_CANDIDATE_SCORE, CANDIDATE_RATIO * score[ranked[0]])
-        ranked = [b for b in ranked if score[b] >= floor]
+        # below MIN_CANDIDATE_SCORE, a blob sharing a rare k-gram is still worth aligning:
+        # a short renamed copy keeps only one or two abstracted fingerprints of its source
+        relative = CANDIDATE_RATIO * score[ranked[0]]
+        ranked = [
+            b
+            for b in ranked
+            if score[b] >= relative and (score[b] >= MIN_CANDIDATE_SCORE or b in rare_hit)
+        ]
     return [(b, score[b]) for b in ranked], rare, abstract_df
 
 

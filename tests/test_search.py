@@ -203,3 +203,26 @@ def test_among_token_identical_files_the_querys_language_comes_first():
     assert top["source"]["path"] == "src/step.ts"
     top = attribute(body, MemoryIndex(files), language="javascript")["matches"][0]
     assert top["source"]["path"] == "dist/step.js"
+
+
+GO_SOURCE = """package errors
+
+func NotProvisionedf(format string, args ...interface{}) error {
+	return newLocationError(
+		makeWrappedConstError(NotProvisioned, format, args...),
+		6,
+	)
+}
+"""
+
+
+def test_a_short_renamed_copy_sharing_one_rare_fingerprint_is_aligned():
+    # renamed, a 31-token function keeps one or two abstracted fingerprints of its source:
+    # too few to pass the candidate floor, but held by no other file, so it is aligned
+    files = dict(FILES)
+    files["errors/errortypes.go"] = GO_SOURCE
+    query = GO_SOURCE.split("\n", 2)[2].replace("format", "suffixPosition")
+    result = attribute(query, MemoryIndex(files), language="go")
+    assert [(m["source"]["path"], m["match_type"]) for m in result["matches"]] == [
+        ("errors/errortypes.go", "renamed")
+    ]
