@@ -24,7 +24,7 @@ from attribution.languages import (
 )
 from attribution.obligations import compatible
 from attribution.score import Judgement, accepted, judge
-from attribution.tokenize import TokenStream, tokenize
+from attribution.tokenize import TokenStream, tokenize_snippet
 
 VIEWS = ("exact", "abstract")
 MAX_ORIGINS = 5
@@ -126,7 +126,7 @@ def attribute(
     cfg = config or index.config
     data = code.encode("utf-8", "surrogatepass") if isinstance(code, str) else code
     lang = _query_language(data, language, filename, cfg)
-    query = tokenize(data, lang)
+    query = tokenize_snippet(data, lang)
     found = [] if len(query) == 0 else _search(query, index, cfg)
     for f in found[: cfg.top]:
         if len(f.members) > 1:

@@ -106,6 +106,70 @@ def tokenize(data: bytes | str, language: str) -> TokenStream:
     return _to_stream(data, raw, units, language)
 
 
+def tokenize_snippet(data: bytes | str, language: str) -> TokenStream:
+    """Tokenize a snippet: text cut from a file, which may begin inside a block comment
+    (or a Python docstring). When it does, the comment's rest is blanked (newlines kept,
+    so offsets and lines stay) and the code after it is tokenized as code, not as the
+    tail of a string or as comment words."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    return tokenize(_skip_open_comment(data, language), language)
+
+
+_DOCSTRING_QUOTES = (b'"""', b"'''")
+
+
+def _skip_open_comment(data: bytes, language: str) -> bytes:
+    """The snippet with the comment it starts inside blanked. A block comment's end
+    before any start counts only when blanking up to it parses better than the snippet as
+    it is (so `"**/"` in a string or `/a*/` in a regular expression is not taken for a
+    comment's end); an unpaired triple quote, only when it cannot open a string."""
+    if not langs.has_grammar(language):
+        return data
+    for q in _DOCSTRING_QUOTES if language == "python" else ():
+        first = data.find(q)
+        if data.count(q) % 2 == 1 and not _opens_string(data, first):
+            return _blank(data, 0, first + len(q))
+    for opener, closer in langs.LANGUAGES[language].block_comments:
+        close, open_ = data.find(closer.encode()), data.find(opener.encode())
+        if close >= 0 and (open_ < 0 or close < open_):
+            blanked = _blank(data, 0, close + len(closer))
+            if _parse_damage(blanked, language) < _parse_damage(data, language):
+                return blanked
+    return data
+
+
+def _opens_string(data: bytes, at: int) -> bool:
+    """Whether the quote at `at` can open a string: it starts the snippet, has a string
+    prefix (r, b, f, u), or follows what a docstring or string value follows (a `def` or
+    `class` header's colon, `=`, `(`, `,`, `return`). A quote after prose closes one."""
+    before = data[:at].rstrip()
+    prefix = data[max(0, at - 2) : at]
+    if prefix[-1:].isalpha() and not prefix[:1].isalnum():
+        return True
+    return not before or before.endswith((b":", b"=", b"(", b",", b"[", b"return"))
+
+
+def _blank(data: bytes, a: int, b: int) -> bytes:
+    """data with bytes [a, b) turned to spaces, newlines kept (offsets and lines stay)."""
+    return data[:a] + re.sub(rb"[^\n]", b" ", data[a:b]) + data[b:]
+
+
+def _parse_damage(data: bytes, language: str) -> tuple[int, int]:
+    """(syntax-error and missing nodes, bytes inside error nodes): (0, 0) for a clean parse."""
+    root = _node_classes(language)[0].parse(data).root_node
+    count, size = 0, 0
+    stack = [root] if root.has_error else []
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            count += 1
+            size += node.end_byte - node.start_byte
+        else:
+            stack.extend(c for c in node.children if c.has_error or c.is_missing)
+    return count, size
+
+
 def _to_stream(
     data: bytes, raw: list[tuple[int, int, int]], units: list[tuple[int, int]], language: str
 ) -> TokenStream:

@@ -226,3 +226,15 @@ def test_a_short_renamed_copy_sharing_one_rare_fingerprint_is_aligned():
     assert [(m["source"]["path"], m["match_type"]) for m in result["matches"]] == [
         ("errors/errortypes.go", "renamed")
     ]
+
+
+def test_a_snippet_cut_inside_a_docstring_matches_from_the_code_after_it(index):
+    code, _, last = function_source(textwrap_module, "indent")
+    lines = code.splitlines(True)
+    closing = next(i for i, line in enumerate(lines) if i > 0 and line.strip() == '"""')
+    snippet = "".join(lines[closing - 2 :])  # two lines of docstring prose, then its end
+    top = attribute(snippet, index)["matches"][0]
+    assert top["match_type"] == "exact"
+    assert top["source"]["path"].endswith("textwrap.py")
+    assert top["query_lines"] == [4, len(lines) - closing + 2]  # the code, not the prose
+    assert abs(top["source_lines"][1] - last) <= 1

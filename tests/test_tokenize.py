@@ -8,7 +8,7 @@ from attribution.languages import (
     guess_language,
     normalize_language,
 )
-from attribution.tokenize import tokenize
+from attribution.tokenize import tokenize, tokenize_snippet
 
 SAMPLES = {
     "python": "def f(a, b=2):\n    # comment\n    return a + b * 1.5  # tail\n",
@@ -113,3 +113,55 @@ def test_token_arrays_are_parallel():
     n = len(ts)
     assert all(a.shape == (n,) for a in (ts.kind, ts.start, ts.end, ts.line, ts.end_line))
     assert (ts.end > ts.start).all() and np.all(np.diff(ts.start.astype(int)) > 0)
+
+
+JAVA_CLASS = b"""/**
+ * Filters files by size.
+ * <pre>
+ * final Path dir = Paths.get("");
+ * Files.walkFileTree(dir, Collections.emptySet(), 1, visitor);
+ * </pre>
+ */
+public class SizeFilter extends AbstractFilter {
+    private final long size;
+
+    public SizeFilter(final long size) {
+        this.size = size;
+    }
+}
+"""
+
+
+def test_a_snippet_cut_inside_a_block_comment_is_tokenized_from_the_comments_end():
+    snippet = JAVA_CLASS[JAVA_CLASS.index(b" * final Path") :]
+    whole = texts(JAVA_CLASS, tokenize(JAVA_CLASS, "java"))
+    cut = tokenize_snippet(snippet, "java")
+    assert texts(snippet, cut) == whole  # the comment's words are not taken for code
+    assert texts(snippet, tokenize(snippet, "java")) != whole
+    assert int(cut.line[0]) == snippet[: snippet.index(b"public")].count(b"\n") + 1
+
+
+def test_a_snippet_cut_inside_a_python_docstring_is_tokenized_from_its_end():
+    source = (
+        b'def area(r):\n    """The area of a circle.\n\n    >>> area(1)\n    3.14159\n    """\n'
+        b"    return 3.14159 * r * r\n\n\ndef twice(x):\n    return 2 * x\n"
+    )
+    snippet = source[source.index(b"    >>> area") :]
+    expected = ["return", "3.14159", "*", "r", "*", "r", "def", "twice", "(", "x", ")", ":"]
+    expected += ["return", "2", "*", "x"]
+    assert texts(snippet, tokenize_snippet(snippet, "python")) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "snippet"),
+    [
+        # "*/" before any "/*", but in a regular expression and a string: code, not a comment
+        ("javascript", b"const t = s.replace(/\\s*/g, '');\nconst g = 'src/**/x.js';\n/* a */\n"),
+        # an odd number of triple quotes because the snippet ends inside a docstring
+        ("python", b'def f(a):\n    return a + 1\n\n\ndef g(b):\n    """Half of b.\n\n    More'),
+    ],
+)
+def test_a_snippet_that_only_looks_cut_inside_a_comment_is_left_as_it_is(language, snippet):
+    assert texts(snippet, tokenize_snippet(snippet, language)) == texts(
+        snippet, tokenize(snippet, language)
+    )
