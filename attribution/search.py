@@ -334,6 +334,7 @@ def _group(found: list[Found], index: IndexView) -> list[Found]:
 
 
 MAX_COMPARED = 16  # blobs of one match whose text is compared with the query
+_FAMILY = {"c": "cpp", "tsx": "typescript"}  # a .h file is C by its name, often C++
 
 
 def _closest_first(
@@ -352,8 +353,11 @@ def _closest_first(
         shared[m.blob] = len(wanted.intersection(_plain_lines(index.content(m.blob))[s0 - 1 : s1]))
     blob_of = {id(src): m.blob for m in f.members for src in m.sources}
 
+    family = _FAMILY.get(lang, lang)
+
     def key(src: Source) -> tuple[int, int, int]:
-        other_language = language_for_path(src.path) not in (None, lang)
+        path_lang = language_for_path(src.path)
+        other_language = path_lang is not None and _FAMILY.get(path_lang, path_lang) != family
         return (_vendored(src), int(other_language), -shared.get(blob_of[id(src)], 0))
 
     return sorted(f.sources, key=key)  # stable: authority order among equals

@@ -120,34 +120,63 @@ _DOCSTRING_QUOTES = (b'"""', b"'''")
 
 
 def _skip_open_comment(data: bytes, language: str) -> bytes:
-    """The snippet with the comment it starts inside blanked. A block comment's end
-    before any start counts only when blanking up to it parses better than the snippet as
-    it is (so `"**/"` in a string or `/a*/` in a regular expression is not taken for a
-    comment's end); an unpaired triple quote, only when it cannot open a string."""
+    """The snippet with the comment it starts inside blanked, when the first comment end
+    (`*/` before any `/*`) or the first triple quote that the parser takes for a string's
+    start reads as a comment's or docstring's end, and blanking up to it parses with less
+    damage than the snippet as it is. A `*/` in a regular expression or a string, and a
+    triple quote in a comment, a string or after a `def` header, stay as they are."""
     if not langs.has_grammar(language):
         return data
+    ends = []
     for q in _DOCSTRING_QUOTES if language == "python" else ():
-        first = data.find(q)
-        if data.count(q) % 2 == 1 and not _opens_string(data, first):
-            return _blank(data, 0, first + len(q))
+        if data.count(q) % 2 == 1:
+            at = _first_string_start(data, language, q)
+            if at is not None and not _opens_string(data, at):
+                ends.append(at + len(q))
     for opener, closer in langs.LANGUAGES[language].block_comments:
         close, open_ = data.find(closer.encode()), data.find(opener.encode())
-        if close >= 0 and (open_ < 0 or close < open_):
-            blanked = _blank(data, 0, close + len(closer))
-            if _parse_damage(blanked, language) < _parse_damage(data, language):
-                return blanked
+        if close >= 0 and (open_ < 0 or close < open_) and _ends_a_comment(data, close):
+            ends.append(close + len(closer))
+    damage = _parse_damage(data, language) if ends else (0, 0)
+    for end in sorted(ends):
+        blanked = _blank(data, 0, end)
+        if _parse_damage(blanked, language) < damage:
+            return blanked
     return data
 
 
+def _first_string_start(data: bytes, language: str, quote: bytes) -> int | None:
+    """Offset of the first `quote` that the parser reads as the start of a string with no
+    prefix (not one inside a comment or another string); None when there is none."""
+    root = _node_classes(language)[0].parse(data).root_node
+    at = data.find(quote)
+    while at >= 0:
+        node = root.descendant_for_byte_range(at, at + len(quote))
+        if node is not None and node.type == "string_start":
+            return at if node.start_byte == at and node.end_byte == at + len(quote) else None
+        at = data.find(quote, at + len(quote))
+    return None
+
+
 def _opens_string(data: bytes, at: int) -> bool:
-    """Whether the quote at `at` can open a string: it starts the snippet, has a string
-    prefix (r, b, f, u), or follows what a docstring or string value follows (a `def` or
-    `class` header's colon, `=`, `(`, `,`, `return`). A quote after prose closes one."""
-    before = data[:at].rstrip()
-    prefix = data[max(0, at - 2) : at]
-    if prefix[-1:].isalpha() and not prefix[:1].isalnum():
+    """Whether a triple quote at `at` follows what a docstring or a string value follows:
+    nothing (the snippet starts with it), a `def` or `class` header's colon, `=`, `(`,
+    `,`, `[` or `return`, comment lines between them aside. A triple quote after prose
+    closes a docstring."""
+    lines = [line.strip() for line in data[:at].split(b"\n")]
+    while lines and (not lines[-1] or lines[-1].startswith(b"#")):
+        lines.pop()
+    return not lines or lines[-1].endswith((b":", b"=", b"(", b",", b"[", b"return"))
+
+
+def _ends_a_comment(data: bytes, at: int) -> bool:
+    """Whether the `*/` at `at` looks like the end of a comment the snippet starts in: it
+    begins its line, or every line before it is a comment line starting with `*`."""
+    line_start = data.rfind(b"\n", 0, at) + 1
+    if not data[line_start:at].strip():
         return True
-    return not before or before.endswith((b":", b"=", b"(", b",", b"[", b"return"))
+    lines = (line.strip() for line in data[:at].split(b"\n"))
+    return all(line.startswith(b"*") for line in lines if line)
 
 
 def _blank(data: bytes, a: int, b: int) -> bytes:

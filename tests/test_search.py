@@ -238,3 +238,18 @@ def test_a_snippet_cut_inside_a_docstring_matches_from_the_code_after_it(index):
     assert top["source"]["path"].endswith("textwrap.py")
     assert top["query_lines"] == [4, len(lines) - closing + 2]  # the code, not the prose
     assert abs(top["source_lines"][1] - last) <= 1
+
+
+def test_a_header_counts_as_cpp_for_a_cpp_query():
+    body = "".join(
+        f"static inline int scaled_sum_{i}(const int *values, int count, int factor) {{\n"
+        "    int total = 0;\n"
+        f"    for (int k = 0; k < count; ++k) total += values[k] * factor + {i};\n"
+        "    return total;\n"
+        "}\n"
+        for i in range(5)
+    )
+    files = {"a/vec.h": body, "b/vec.cc": body}  # a .h file is C by its name
+    top = attribute(body, MemoryIndex(files), language="cpp")["matches"][0]
+    assert top["copies"] == 2
+    assert top["source"]["path"] == "a/vec.h"  # authority decides, not the file name's language

@@ -157,8 +157,23 @@ def test_a_snippet_cut_inside_a_python_docstring_is_tokenized_from_its_end():
     [
         # "*/" before any "/*", but in a regular expression and a string: code, not a comment
         ("javascript", b"const t = s.replace(/\\s*/g, '');\nconst g = 'src/**/x.js';\n/* a */\n"),
+        # a window cut inside a function: stray braces, then "*/" in a regular expression
+        (
+            "javascript",
+            b"    total += item.price * item.count;\n  }\n  return total;\n}\n\n"
+            b"function clean(s) {\n  return s.replace(/\\s*/g, '').trim();\n}\n",
+        ),
         # an odd number of triple quotes because the snippet ends inside a docstring
         ("python", b'def f(a):\n    return a + 1\n\n\ndef g(b):\n    """Half of b.\n\n    More'),
+        # ... or because one is inside a string, a comment, or a docstring of other quotes
+        ("python", b'def at(src, pos):\n    return src.startswith(\'"""\', pos)\n'),
+        ("python", b'def f(s):\n    x = s + 1  # a """ here\n    return x\n'),
+        ("python", b'def wrap(s):\n    """Wrap s in \'\'\' quotes."""\n    return s\n'),
+        # ... or because a docstring opens at the end, after a comment or a shebang line
+        ("python", b'def f(x):\n    # helper\n    """Doc of f.\n\n    More'),
+        ("python", b'#!/usr/bin/env python\n"""Module doc.\n\nMore words here'),
+        # ... or because a prefixed string opens at the end
+        ("python", b'def load(path):\n    return open(path).read()\n\n\nPATTERN = rb"""\\d+'),
     ],
 )
 def test_a_snippet_that_only_looks_cut_inside_a_comment_is_left_as_it_is(language, snippet):
