@@ -333,7 +333,6 @@ def _group(found: list[Found], index: IndexView) -> list[Found]:
     ]
 
 
-MAX_COMPARED = 16  # blobs of one match whose text is compared with the query
 _FAMILY = {"c": "cpp", "tsx": "typescript"}  # a .h file is C by its name, often C++
 
 
@@ -342,23 +341,23 @@ def _closest_first(
 ) -> list[Source]:
     """The sources of a match whose blobs differ only in what tokens drop (layout,
     comments; a .ts file and the .js compiled from it): those in the query's language and
-    sharing most of its lines, comments included, first; authority decides among equals."""
+    sharing most of its lines, comments included, first; authority decides among equals.
+    A match has at most one member per aligned candidate (cfg.max_candidates)."""
     first, last = f.judgement.spans[0].span, f.judgement.spans[-1].span
     q0, q1 = int(query.line[first.qa]), int(query.end_line[last.qb - 1])
     wanted = {line for line in _plain_lines(data)[q0 - 1 : q1] if line}
-    shared: dict[int, int] = {}
-    for m in f.members[:MAX_COMPARED]:
+    shared: dict[str, int] = {}
+    for m in f.members:
         s, spans = m.source_tokens, m.judgement.spans
         s0, s1 = int(s.line[spans[0].span.sa]), int(s.end_line[spans[-1].span.sb - 1])
-        shared[m.blob] = len(wanted.intersection(_plain_lines(index.content(m.blob))[s0 - 1 : s1]))
-    blob_of = {id(src): m.blob for m in f.members for src in m.sources}
-
+        lines = _plain_lines(index.content(m.blob))[s0 - 1 : s1]
+        shared[m.sources[0].blob_id] = len(wanted.intersection(lines))
     family = _FAMILY.get(lang, lang)
 
     def key(src: Source) -> tuple[int, int, int]:
         path_lang = language_for_path(src.path)
         other_language = path_lang is not None and _FAMILY.get(path_lang, path_lang) != family
-        return (_vendored(src), int(other_language), -shared.get(blob_of[id(src)], 0))
+        return (_vendored(src), int(other_language), -shared.get(src.blob_id, 0))
 
     return sorted(f.sources, key=key)  # stable: authority order among equals
 
@@ -396,7 +395,7 @@ def _lines(stream: TokenStream, a: int, b: int) -> list[int]:
 
 def _explain(f: Found, query: TokenStream) -> dict[str, Any]:
     primary, *others = f.sources
-    own = next((m for m in f.members if primary in m.sources), f)  # the blob holding it
+    own = next((m for m in f.members if m.sources[0].blob_id == primary.blob_id), f)
     j, s = own.judgement, own.source_tokens
     first, last = j.spans[0].span, j.spans[-1].span
     return {

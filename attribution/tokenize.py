@@ -127,28 +127,40 @@ def _skip_open_comment(data: bytes, language: str) -> bytes:
     triple quote in a comment, a string or after a `def` header, stay as they are."""
     if not langs.has_grammar(language):
         return data
-    ends = []
-    for q in _DOCSTRING_QUOTES if language == "python" else ():
-        if data.count(q) % 2 == 1:
-            at = _first_string_start(data, language, q)
-            if at is not None and not _opens_string(data, at):
-                ends.append(at + len(q))
-    for opener, closer in langs.LANGUAGES[language].block_comments:
-        close, open_ = data.find(closer.encode()), data.find(opener.encode())
-        if close >= 0 and (open_ < 0 or close < open_) and _ends_a_comment(data, close):
-            ends.append(close + len(closer))
-    damage = _parse_damage(data, language) if ends else (0, 0)
+    quotes = [q for q in _DOCSTRING_QUOTES if language == "python" and data.count(q) % 2]
+    closers = [
+        (close, len(closer))
+        for opener, closer in langs.LANGUAGES[language].block_comments
+        if 0 <= (close := data.find(closer.encode())) < _find_or_end(data, opener.encode())
+    ]
+    if not quotes and not closers:
+        return data  # the common case: no parse here
+    root = _parse(data, language)
+    ends = [close + n for close, n in closers if _ends_a_comment(data, close)]
+    for q in quotes:
+        at = _first_string_start(root, data, q)
+        if at is not None and not _opens_string(data, at):
+            ends.append(at + len(q))
+    damage = _damage(root)
     for end in sorted(ends):
         blanked = _blank(data, 0, end)
-        if _parse_damage(blanked, language) < damage:
+        if _damage(_parse(blanked, language)) < damage:
             return blanked
     return data
 
 
-def _first_string_start(data: bytes, language: str, quote: bytes) -> int | None:
+def _find_or_end(data: bytes, text: bytes) -> int:
+    at = data.find(text)
+    return len(data) if at < 0 else at
+
+
+def _parse(data: bytes, language: str) -> Any:
+    return _node_classes(language)[0].parse(data).root_node
+
+
+def _first_string_start(root: Any, data: bytes, quote: bytes) -> int | None:
     """Offset of the first `quote` that the parser reads as the start of a string with no
     prefix (not one inside a comment or another string); None when there is none."""
-    root = _node_classes(language)[0].parse(data).root_node
     at = data.find(quote)
     while at >= 0:
         node = root.descendant_for_byte_range(at, at + len(quote))
@@ -184,9 +196,8 @@ def _blank(data: bytes, a: int, b: int) -> bytes:
     return data[:a] + re.sub(rb"[^\n]", b" ", data[a:b]) + data[b:]
 
 
-def _parse_damage(data: bytes, language: str) -> tuple[int, int]:
+def _damage(root: Any) -> tuple[int, int]:
     """(syntax-error and missing nodes, bytes inside error nodes): (0, 0) for a clean parse."""
-    root = _node_classes(language)[0].parse(data).root_node
     count, size = 0, 0
     stack = [root] if root.has_error else []
     while stack:
