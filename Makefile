@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 INDEX ?= .attribution-index
 PORT ?= 8000
+SRC := attribution tests bench
 
 .PHONY: run test lint bench index clean chromium
 
@@ -13,6 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 # The main job: index the Python packages installed in .venv (once), then serve the page and API.
 run: $(STAMP)
@@ -31,14 +37,16 @@ chromium:
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
 
+# Style, types, and the layer contract (pyproject.toml [tool.importlinter]).
 lint: $(STAMP)
-	$(BIN)/ruff check attribution index web tests bench
-	$(BIN)/ruff format --check attribution index web tests bench
+	$(BIN)/ruff check $(SRC)
+	$(BIN)/ruff format --check $(SRC)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Benchmarks (not tests): engine performance, then accuracy against peers and scale,
 # which writes docs/benchmarks.md. Peers install into $$BENCH_CACHE (~/.cache/attribution-bench).
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/attribution_bench.py all
 

@@ -42,8 +42,8 @@ def peak_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def measure_build(corpus: Path, index_dir: Path, jobs: int) -> dict[str, Any]:
-    from index.build import build
-    from index.stats import stats
+    from attribution.index.build import build
+    from attribution.index.stats import stats
 
     started = time.perf_counter()
     report = build([str(corpus)], index_dir, jobs=jobs)
@@ -68,8 +68,8 @@ def tokenize_baseline(corpus: Path, sample_mb: float = 8.0) -> dict[str, Any]:
     """Tree-sitter tokenizing alone, one core: the floor under any build."""
     import pyarrow.parquet as pq
 
-    from attribution.languages import language_for_path
-    from attribution.tokenize import tokenize
+    from attribution.core.languages import language_for_path
+    from attribution.core.tokenize import tokenize
 
     table = pq.read_table(corpus, columns=["path", "content"]).to_pylist()
     random.Random(1).shuffle(table)
@@ -103,8 +103,8 @@ def snippets(index: Any, n: int, lines: int, rng: random.Random) -> list[tuple[s
 
 
 def measure_queries(index_dir: Path, per_length: int) -> dict[str, Any]:
-    from attribution.search import attribute
-    from index.store import Index
+    from attribution.core.search import attribute
+    from attribution.index.store import Index
 
     rng = random.Random(7)
     index = Index(index_dir)

@@ -36,9 +36,9 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from attribution.authors import name_key, split_person
-from attribution.licenses import NOASSERTION, RepoContext, normalize
-from attribution.obligations import license_ids
+from attribution.core.authors import name_key, split_person
+from attribution.core.licenses import NOASSERTION, RepoContext, normalize
+from attribution.core.obligations import license_ids
 
 METADATA = re.compile(
     r"(?:^|/)(?:(?:LICEN[CS]E|COPYING|UNLICEN[CS]E|NOTICE|COPYRIGHT|AUTHORS|CONTRIBUTORS"

@@ -35,8 +35,8 @@ from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
-from index.codec import source_id
-from index.store import Index
+from attribution.index.codec import source_id
+from attribution.index.store import Index
 
 WARMUP_S = 3.0
 MAX_REQUESTS_PER_THREAD = 1_000_000
@@ -54,7 +54,7 @@ def _drain(proc: Any) -> None:
 def start_server(index: str, workers: int | None, threads: int | None) -> tuple[Any, str, str]:
     """`attribution serve` on a free loopback port: (process, base URL, what it runs)."""
     exe = Path(sys.executable).with_name("attribution")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "web.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "attribution"]
     cmd += ["serve", "--index", index, "--host", "127.0.0.1", "--port", "0"]
     if workers:
         cmd += ["--workers", str(workers)]

@@ -39,7 +39,16 @@ def ensure_index(index: Path, corpus: Path) -> None:
     if (index / "MANIFEST.json").exists():
         return
     print(f"building {index} from {corpus} (once)", file=sys.stderr)
-    cmd = [sys.executable, "-m", "web.cli", "index", "build", str(corpus), "--index", str(index)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "attribution",
+        "index",
+        "build",
+        str(corpus),
+        "--index",
+        str(index),
+    ]
     subprocess.run(cmd, check=True)
 
 
@@ -47,7 +56,7 @@ def copied_function(corpus: Path) -> tuple[str, str, str]:
     """(repo, path, source) of a 25-60 line Python function of the corpus."""
     import pyarrow.parquet as pq
 
-    from attribution.tokenize import tokenize
+    from attribution.core.tokenize import tokenize
 
     table = pq.read_table(corpus, columns=["repo_name", "path", "content"])
     for row in table.to_pylist():
@@ -133,7 +142,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if fut is not None and not fut.done():
             fut.set_result(list(params.diagnostics))
 
-    cmd = [sys.executable, "-m", "web.cli", "lsp", "--index", str(args.index)]
+    cmd = [sys.executable, "-m", "attribution", "lsp", "--index", str(args.index)]
     await client.start_io(*cmd)
     await client.initialize_async(
         types.InitializeParams(

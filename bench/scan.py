@@ -41,7 +41,7 @@ def ensure_index(out: Path, archives: list[Path], jobs: int) -> None:
     """Build an index of the archives into `out` unless one is there."""
     if (out / "MANIFEST.json").exists():
         return
-    from index.build import build
+    from attribution.index.build import build
 
     started = time.perf_counter()
     report = build([str(a) for a in archives], out, jobs=jobs)
@@ -53,8 +53,8 @@ def ensure_index(out: Path, archives: list[Path], jobs: int) -> None:
 
 def run_once(index: str, paths: list[str], jobs: int, cache: str | None) -> dict[str, Any]:
     """One scan in this process; its figures."""
-    from index.scan import ScanSettings, scan
-    from index.store import Index
+    from attribution.index.store import Index
+    from attribution.scan import ScanSettings, scan
 
     settings = ScanSettings(jobs=jobs, cache_dir=cache, progress=False)
     started = time.perf_counter()

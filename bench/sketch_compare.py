@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from attribution import sketch
-from attribution.config import Config
-from attribution.languages import has_grammar, language_for_path
-from attribution.tokenize import tokenize
+from attribution.core import sketch
+from attribution.core.config import Config
+from attribution.core.languages import has_grammar, language_for_path
+from attribution.core.tokenize import tokenize
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "files.parquet"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from attribution import sketch
-from attribution.config import Config
-from attribution.fingerprint import fingerprints
-from attribution.languages import language_for_path
-from attribution.search import Source
-from attribution.tokenize import TokenStream, tokenize
+from attribution.core import sketch
+from attribution.core.config import Config
+from attribution.core.fingerprint import fingerprints
+from attribution.core.languages import language_for_path
+from attribution.core.search import Source
+from attribution.core.tokenize import TokenStream, tokenize
 
 
 class MemoryIndex:

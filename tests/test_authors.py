@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from attribution.authors import (
+from attribution.core.authors import (
     authors_file_people,
     copyright_statements,
     holder,
@@ -13,7 +13,7 @@ from attribution.authors import (
     people,
     split_person,
 )
-from attribution.licenses import RepoContext
+from attribution.core.licenses import RepoContext
 
 
 @pytest.mark.parametrize(

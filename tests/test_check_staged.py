@@ -26,7 +26,7 @@ from test_check_staged_corpus import (
     small_index,
 )
 
-from web.cli import main
+from attribution.cli.main import main
 
 __all__ = ["clean_git_env", "repo", "small_index"]  # fixtures used here
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build
+from attribution.index.build import build
 
 MIT = """MIT License
 

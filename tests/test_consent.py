@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from attribution.search import attribute
-from index.build import build
-from index.format import read_manifest
-from index.lookup import RuleError, by_blobs, find, lookup
-from index.maintain import enforce, merge, remove
-from index.optout import OptOut
-from index.stats import stats
-from index.store import Index
+from attribution.core.search import attribute
+from attribution.index.build import build
+from attribution.index.format import read_manifest
+from attribution.index.lookup import RuleError, by_blobs, find, lookup
+from attribution.index.maintain import enforce, merge, remove
+from attribution.index.optout import OptOut
+from attribution.index.stats import stats
+from attribution.index.store import Index
 
 TEXTWRAP = inspect.getsource(textwrap)
 SHLEX = inspect.getsource(shlex)
@@ -156,7 +156,7 @@ def test_removing_a_repository_removes_its_vendored_copies_before_and_after_merg
 
 
 def _blob_of(text: str) -> str:
-    from index.codec import blob_id
+    from attribution.index.codec import blob_id
 
     return blob_id(text.encode())
 
@@ -222,7 +222,7 @@ def test_a_reader_of_the_previous_manifest_can_still_open_its_deletions(idx: Pat
 def test_removal_during_queries_is_all_or_nothing(idx: Path) -> None:
     """Threads query while remove() runs: every answer is the one before or the one after
     (never some copies gone and others not)."""
-    from web.indexref import IndexRef
+    from attribution.web.indexref import IndexRef
 
     def answer(index: Index) -> tuple[Any, ...]:
         result = attribute(TW_QUERY, index, language="python")
@@ -305,7 +305,7 @@ def test_lookup_of_my_own_files(built: Path, tmp_path: Path) -> None:
 
 
 def test_copies_are_the_identical_blob_and_the_same_tokens(built: Path) -> None:
-    from index.lookup import copies
+    from attribution.index.lookup import copies
 
     with Index(built) as index:
         hits = [h for h in by_blobs(index, [_blob_of(TEXTWRAP)]) if h.repo == "origin"]
@@ -347,7 +347,7 @@ def test_opt_out_list_at_build_leaves_nothing_of_them(tmp_path: Path) -> None:
 
 
 def test_opt_out_list_errors_name_the_line(tmp_path: Path) -> None:
-    from index.optout import OptOutError
+    from attribution.index.optout import OptOutError
 
     with pytest.raises(OptOutError, match=r"list:2: expected"):
         OptOut.parse("repo: a\nnonsense\n", "list")

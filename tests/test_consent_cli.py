@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_consent import SHLEX, TEXTWRAP, TW_QUERY, repos_answering, write_corpus
 
-from index.build import build
-from index.cli import main
+from attribution.cli.base import main
+from attribution.index.build import build
 
 CapSys = pytest.CaptureFixture[str]
 

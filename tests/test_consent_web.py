@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from test_consent import TW_QUERY, write_corpus
 
-from index.build import build
-from web import create_app
+from attribution.index.build import build
+from attribution.web import create_app
 
 ADMIN = "consent-admin-token"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from attribution.search import attribute
-from attribution.tokenize import tokenize
-from index.build import build
-from index.store import Index
+from attribution.core.search import attribute
+from attribution.core.tokenize import tokenize
+from attribution.index.build import build
+from attribution.index.store import Index
 
 MIN_TOKENS = 80  # shorter functions, once renamed or edited, hold too little evidence
 PACKAGES = ("flask", "werkzeug", "jinja2", "click", "itsdangerous", "markupsafe", "datasketch")

@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 from memindex import MemoryIndex
 
-from attribution.align import Span
-from attribution.config import Config
-from attribution.score import EXACT, NEAR, RENAMED, Judgement, SpanVerdict, accepted
-from attribution.search import attribute, rare_structure_share, shared_name_bits
-from attribution.tokenize import tokenize
-from index.build import build
-from index.maintain import merge
-from index.segment import NameCounts
-from index.store import Index
+from attribution.core.align import Span
+from attribution.core.config import Config
+from attribution.core.score import EXACT, NEAR, RENAMED, Judgement, SpanVerdict, accepted
+from attribution.core.search import attribute, rare_structure_share, shared_name_bits
+from attribution.core.tokenize import tokenize
+from attribution.index.build import build
+from attribution.index.maintain import merge
+from attribution.index.segment import NameCounts
+from attribution.index.store import Index
 
 CFG = Config()
 

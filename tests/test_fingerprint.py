@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from attribution.fingerprint import fingerprints, kgram_hashes, winnow
+from attribution.core.fingerprint import fingerprints, kgram_hashes, winnow
 
 rng = np.random.default_rng(7)
 

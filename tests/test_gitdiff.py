@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_check_staged_corpus import clean_git_env, commit_all, git, repo
 
-from index import gitdiff
+from attribution.index import gitdiff
 
 __all__ = ["clean_git_env", "repo"]  # fixtures used here
 

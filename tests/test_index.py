@@ -16,15 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attribution.search import attribute
-from index.build import build
-from index.cli import main
-from index.format import MANIFEST_FILE, IndexFormatError, read_manifest
-from index.maintain import merge, remove
-from index.optout import OptOut
-from index.stats import stats
-from index.store import Index
-from index.writer import IndexBusyError, locked
+from attribution.cli.base import main
+from attribution.core.search import attribute
+from attribution.index.build import build
+from attribution.index.format import MANIFEST_FILE, IndexFormatError, read_manifest
+from attribution.index.maintain import merge, remove
+from attribution.index.optout import OptOut
+from attribution.index.stats import stats
+from attribution.index.store import Index
+from attribution.index.writer import IndexBusyError, locked
 
 MIT = 'MIT License\n\nCopyright (c) 2020 Ada Lovelace\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the "Software"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n'  # noqa: E501
 
@@ -179,7 +179,7 @@ def test_a_failed_build_leaves_the_previous_index(
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("index.segment.SegmentWriter.finish", explode)
+    monkeypatch.setattr("attribution.index.segment.SegmentWriter.finish", explode)
     with pytest.raises(RuntimeError):
         build([str(corpus)], out, jobs=1)
     assert read_manifest(out) == before
@@ -201,7 +201,7 @@ def test_a_killed_build_leaves_the_previous_index(tmp_path: Path, corpus: Path) 
         [
             sys.executable,
             "-m",
-            "index.cli",
+            "attribution",
             "index",
             "build",
             str(big),

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from index.ingest import (
+from attribution.index.ingest import (
     IngestLimits,
     Skipped,
     SourceFile,
@@ -365,7 +365,7 @@ def test_unreadable_file_is_reported(tmp_path: Path) -> None:
 def test_unreadable_file_does_not_stop_the_walk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from index.ingest import directory
+    from attribution.index.ingest import directory
 
     repo = write_files(tmp_path / "proj", {"a.py": PY, "b.py": PY, "c.py": PY})
     real_open = directory.open_regular
@@ -385,7 +385,7 @@ def test_unreadable_file_does_not_stop_the_walk(
 def test_unexpected_error_in_one_source_does_not_end_the_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from index.ingest import sources
+    from attribution.index.ingest import sources
 
     root = tmp_path / "repos"
     root.mkdir()

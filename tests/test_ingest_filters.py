@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from index.ingest import (
+from attribution.index.ingest import (
     IngestLimits,
     Repository,
     Skipped,
@@ -18,8 +18,8 @@ from index.ingest import (
     normalize_dist_name,
     vendored_dir,
 )
-from index.ingest.examine import Context, PrefixReader, examine
-from index.ingest.naming import RootFinder, clean_member_path, normalize_url
+from attribution.index.ingest.examine import Context, PrefixReader, examine
+from attribution.index.ingest.naming import RootFinder, clean_member_path, normalize_url
 
 
 def test_binary_detects_nul_and_control_bytes() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from attribution.license_texts import template_text
-from attribution.licenses import NOASSERTION, FileAttribution, RepoContext, normalize
+from attribution.core.license_texts import template_text
+from attribution.core.licenses import NOASSERTION, FileAttribution, RepoContext, normalize
 
 MIT = """MIT License
 

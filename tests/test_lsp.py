@@ -26,8 +26,8 @@ from test_check_staged_corpus import (
     small_index,
 )
 
-from attribution.search import attribute
-from index.store import Index
+from attribution.core.search import attribute
+from attribution.index.store import Index
 
 __all__ = ["small_index"]  # the fixture used here
 
@@ -78,7 +78,7 @@ async def start(command: list[str], options: dict[str, Any] | None = None) -> La
 
 
 def lsp_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "web.cli", "lsp", *args]
+    return [sys.executable, "-m", "attribution", "lsp", *args]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -12,12 +12,12 @@ import pytest
 from lsprotocol import types
 from test_check_staged_corpus import MIT_FUNCTION, OWN_CODE, lines_of, small_index
 
-from attribution.search import QueryError, attribute
-from index.store import Index
-from web.lsp import present, regions
-from web.lsp.backend import LocalBackend, _batches
-from web.lsp.checker import Checker, DocumentProblem, Snapshot, resolve_language
-from web.lsp.options import Options
+from attribution.core.search import QueryError, attribute
+from attribution.index.store import Index
+from attribution.lsp import present, regions
+from attribution.lsp.backend import LocalBackend, _batches
+from attribution.lsp.checker import Checker, DocumentProblem, Snapshot, resolve_language
+from attribution.lsp.options import Options
 
 __all__ = ["small_index"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from attribution.licenses import license_type
-from attribution.obligations import compatible, obligations
+from attribution.core.licenses import license_type
+from attribution.core.obligations import compatible, obligations
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from attribution.policy import ALLOWED, IGNORED, REVIEW, VIOLATION, Policy, PolicyError
-from index.scan import policyfile
+from attribution.core.policy import ALLOWED, IGNORED, REVIEW, VIOLATION, Policy, PolicyError
+from attribution.scan import policyfile
 
 
 def match(license_: str, kind: str = "permissive", tokens: int = 120, **extra: Any) -> dict:

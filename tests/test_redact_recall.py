@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.redact import redact
+from attribution.core.redact import redact
 
 # fmt: off
 RSA_BODY = ("MIIEowIBAAKCAQEAeVRsfAGeAbP0VxNjAe9i0mYtluYI0KN1gNT11cUzYZAa3u2olZU6\n"

@@ -18,11 +18,11 @@ import pytest
 from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker
 from test_scan_inputs import FUNCTIONS, OWN, small_index, tree
 
-from attribution.policy import Policy
-from index.reports import FORMATS, write_report
-from index.reports.csv_report import COLUMNS
-from index.scan import ScanResult, ScanSettings, scan
-from index.store import Index
+from attribution.core.policy import Policy
+from attribution.index.store import Index
+from attribution.scan import ScanResult, ScanSettings, scan
+from attribution.scan.reports import FORMATS, write_report
+from attribution.scan.reports.csv_report import COLUMNS
 
 __all__ = ["small_index"]  # fixture used here
 
@@ -278,6 +278,9 @@ def test_every_format_is_registered() -> None:
 
 
 def test_reports_do_not_load_the_web_stack() -> None:
-    code = "import sys, index.reports.html, index.scan.worker; print('flask' in sys.modules)"
+    code = (
+        "import sys, attribution.scan.reports.html, attribution.scan.worker; "
+        "print('flask' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -11,7 +11,7 @@ from typing import Any
 from test_reports import project, render, result
 from test_scan_inputs import small_index
 
-from index.scan import ScanResult
+from attribution.scan import ScanResult
 
 __all__ = ["project", "result", "small_index"]  # fixtures used here
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from attribution.tokenize import tokenize
-from index.build import build
-from index.scan import ScanResult, ScanSettings, scan
-from index.store import Index
+from attribution.core.tokenize import tokenize
+from attribution.index.build import build
+from attribution.index.store import Index
+from attribution.scan import ScanResult, ScanSettings, scan
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 PACKAGES = CORPUS / "packages"
@@ -227,7 +227,7 @@ def test_every_planted_copy_is_found_where_it_is_and_nothing_else(planted: Plant
 
 
 def test_copyleft_plant_breaks_an_mit_policy(planted: Planted) -> None:
-    from attribution.policy import Policy
+    from attribution.core.policy import Policy
 
     policy = Policy.from_dict({"project_license": "MIT", "deny": ["proprietary"]})
     index = Index(planted.index_dir, top=50)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from index import cli
-from index.build import build
-from index.scan import ScanSettings, scan
-from index.scan.cli import register
-from index.store import Index
+from attribution.cli import base as cli
+from attribution.cli.scan import register
+from attribution.index.build import build
+from attribution.index.store import Index
+from attribution.scan import ScanSettings, scan
 
 HEADER = "# SPDX-License-Identifier: GPL-3.0-only\n# Copyright (c) 2021 Ada Example\n\n"
 FUNCTIONS = {
@@ -135,7 +135,7 @@ def test_unreadable_file_is_reported_and_the_rest_scanned(
     root = copied_tree(tmp_path / "proj")
     secret = root / "app" / "secret.py"
     secret.write_text(OWN)
-    import index.ingest.directory as directory
+    import attribution.index.ingest.directory as directory
 
     real_open: Callable[[str], object] = directory.open_regular
 

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FILES = 1200
 RUNNER = """
 import sys
-from index import cli
-from index.scan.cli import register
+from attribution.cli import base as cli
+from attribution.cli.scan import register
 parser, commands = cli.build_parser()
 handlers = dict(cli.COMMANDS)
 register(commands, handlers)
@@ -110,8 +110,8 @@ def test_resumed_scan_matches_an_uninterrupted_one(
 def test_rescan_of_an_unchanged_tree_is_answered_from_the_cache(
     planted: Planted, tmp_path: Path
 ) -> None:
-    from index.scan import ScanSettings, scan
-    from index.store import Index
+    from attribution.index.store import Index
+    from attribution.scan import ScanSettings, scan
 
     settings = ScanSettings(jobs=1, cache_dir=str(tmp_path / "cache"), progress=False)
     with Index(planted.index_dir, top=50) as index:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from index.scan import chunks, engine, worker
-from index.scan.cache import ResultCache
-from index.scan.progress import ScanProgress
-from index.scan.records import ScanItem, git_blob_sha1
+from attribution.scan import chunks, engine, worker
+from attribution.scan.cache import ResultCache
+from attribution.scan.progress import ScanProgress
+from attribution.scan.records import ScanItem, git_blob_sha1
 
 
 def test_git_blob_sha1_is_gits() -> None:

@@ -10,8 +10,8 @@ import textwrap as textwrap_module
 import pytest
 from memindex import MemoryIndex
 
-from attribution.search import QueryError, attribute
-from attribution.tokenize import tokenize
+from attribution.core.search import QueryError, attribute
+from attribution.core.tokenize import tokenize
 
 FILES = {
     "stdlib/textwrap.py": inspect.getsource(textwrap_module),

@@ -1,7 +1,7 @@
 import numpy as np
 from datasketch import MinHash
 
-from attribution import sketch
+from attribution.core import sketch
 
 rng = np.random.default_rng(11)
 

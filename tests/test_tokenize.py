@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from attribution.languages import (
+from attribution.core.languages import (
     LANGUAGES,
     UnknownLanguageError,
     detect_language,
     guess_language,
     normalize_language,
 )
-from attribution.tokenize import tokenize, tokenize_snippet
+from attribution.core.tokenize import tokenize, tokenize_snippet
 
 SAMPLES = {
     "python": "def f(a, b=2):\n    # comment\n    return a + b * 1.5  # tail\n",

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from test_web_corpus import DECODER, SETTINGS, TEXTWRAP, built_index, index_copy, snippet
 
-from web import create_app
-from web.redact import redact
-from web.settings import Settings, SettingsError
+from attribution.core.redact import redact
+from attribution.web import create_app
+from attribution.web.settings import Settings, SettingsError
 
 __all__ = ["built_index", "index_copy"]  # fixtures used here
 
@@ -143,7 +143,7 @@ def test_query_time_budget_gives_503(built_index: Path, monkeypatch: pytest.Monk
             pass
         raise AssertionError("the deadline did not stop the query")
 
-    monkeypatch.setattr("web.service.attribute", slow)
+    monkeypatch.setattr("attribution.web.service.attribute", slow)
     client = create_app(built_index, env={}, query_timeout_ms=50).test_client()
     started = time.monotonic()
     resp = client.post("/v1/attribute", json={"code": QUERY})

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from test_web_corpus import TEXTWRAP, _attribution_command, built_index, server, snippet
 
-from web.cli import main
-from web.serve import bind_address, default_workers, options
+from attribution.cli.main import main
+from attribution.web.serve import bind_address, default_workers, options
 
 __all__ = ["built_index", "server"]  # fixtures used here
 
@@ -74,7 +74,7 @@ def test_serve_refuses_a_missing_index(tmp_path: Path) -> None:
 
 
 def test_serve_options(built_index: Path) -> None:
-    from web import create_app
+    from attribution.web import create_app
 
     app: Any = create_app(built_index, env={}, batch_timeout_ms=60_000)
     opts = options(app, "::1", 0, None, None)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build
-from index.store import Index
+from attribution.index.build import build
+from attribution.index.store import Index
 
 MIT = """MIT License
 
@@ -109,7 +109,7 @@ def _attribution_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("attribution")
-    return [found] if found else [sys.executable, "-m", "web.cli"]
+    return [found] if found else [sys.executable, "-m", "attribution"]
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from web.deadline import QueryTimeout, deadline
+from attribution.web.deadline import QueryTimeout, deadline
 
 
 def busy(seconds: float) -> int:

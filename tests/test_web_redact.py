@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.redact import redact, redact_counted
+from attribution.core.redact import redact, redact_counted
 
 # Fake secrets of each kind (made-up values in the documented formats).
 AWS = "AKIAIOSFODNN7EXAMPLE"
@@ -174,9 +174,9 @@ def test_redaction_does_not_change_matching(tmp_path: Any) -> None:
     import inspect
     import textwrap
 
-    from attribution.search import attribute
-    from index.build import build
-    from index.store import Index
+    from attribution.core.search import attribute
+    from attribution.index.build import build
+    from attribution.index.store import Index
 
     lines = inspect.getsource(textwrap).splitlines()
     at = next(i for i, line in enumerate(lines) if i > 250 and line.startswith("def "))
@@ -195,7 +195,7 @@ def test_importable_without_flask() -> None:
     import subprocess
     import sys
 
-    code = "import sys; sys.modules['flask'] = None; import web.redact; print('ok')"
+    code = "import sys; sys.modules['flask'] = None; import attribution.core.redact; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
 

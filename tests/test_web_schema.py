@@ -23,7 +23,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 from test_web_corpus import built_index
 
-from web import create_app
+from attribution.web import create_app
 
 __all__ = ["built_index"]
 

@@ -113,8 +113,8 @@ def misses(queries: list[generate.Query], answers: dict[str, Any]) -> dict[str, 
     engine's floor), by transformation; and the false positives, listed."""
     from collections import Counter
 
-    from attribution.config import Config
-    from attribution.tokenize import tokenize
+    from attribution.core.config import Config
+    from attribution.core.tokenize import tokenize
 
     floor = Config().min_tokens
     by: Counter[str] = Counter()

@@ -66,7 +66,7 @@ class FileRow:
 
 def code_lines(code: str, language: str) -> tuple[int, int]:
     """First and last line (1-based) that hold a code token."""
-    from attribution.tokenize import tokenize
+    from attribution.core.tokenize import tokenize
 
     stream = tokenize(code.encode("utf-8", "replace"), language)
     if len(stream) == 0:
@@ -77,7 +77,7 @@ def code_lines(code: str, language: str) -> tuple[int, int]:
 def _units(row: FileRow) -> tuple[transform.Cut, list[tuple[int, int]]] | None:
     """The file as a Cut template and its units as 0-based row ranges of 5-120 lines."""
     from attrbench import syntax
-    from attribution.tokenize import tokenize
+    from attribution.core.tokenize import tokenize
 
     data = row.content.encode("utf-8", "replace")
     if len(data) > 400_000:

@@ -30,8 +30,8 @@ def compact(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 def run(index_dir: Path, queries: list[Query], **overrides: Any) -> dict[str, dict[str, Any]]:
     """id -> {"ms": wall time of attribute(), "matches": [...]}; the index is opened once."""
-    from attribution.search import attribute
-    from index.store import Index
+    from attribution.core.search import attribute
+    from attribution.index.store import Index
 
     index = Index(index_dir, **overrides)
     for q in queries[:5]:  # warm the caches and the sketch index once

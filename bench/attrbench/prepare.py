@@ -40,8 +40,8 @@ def prepare(
     packages: int | None = None,
 ) -> Prepared:
     """packages: keep only this many packages (a fixed-seed sample) for a small run."""
-    from attribution.languages import language_for_path
-    from index.build import build
+    from attribution.core.languages import language_for_path
+    from attribution.index.build import build
 
     suffix = "" if packages is None else f"-p{packages}"
     work = Path(workdir or cache_dir() / f"split-s{seed}{suffix}")

@@ -149,7 +149,7 @@ def tuning_table(tuning: dict[str, Any]) -> str:
 
 
 def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -> str:
-    from attribution.config import Config
+    from attribution.core.config import Config
 
     c = acc["counts"]
     length_table, shortest = by_length(acc)

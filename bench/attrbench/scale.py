@@ -86,7 +86,7 @@ def mutate(text: str, rng: random.Random) -> str:
 
 def synth_tables(rows: list[dict[str, Any]], n_files: int, seed: int, root: Path) -> list[Path]:
     """n_files mutated files as parquet tables of SYNTH_CHUNK rows (made once)."""
-    from attribution.languages import language_for_path
+    from attribution.core.languages import language_for_path
 
     pool = [r for r in rows if language_for_path(r["path"]) and r["content"].count("\n") >= 10]
     paths = []
@@ -114,8 +114,8 @@ def synth_tables(rows: list[dict[str, Any]], n_files: int, seed: int, root: Path
 
 BUILD_CHILD = """
 import json, resource, sys, time
-from index.build import build
-from index.stats import stats
+from attribution.index.build import build
+from attribution.index.stats import stats
 specs, out = json.loads(sys.argv[1]), sys.argv[2]
 t = time.perf_counter()
 rep = build(specs, out, jobs=2)
@@ -137,7 +137,7 @@ from attrbench.generate import load
 from attrbench import ours, metrics
 qs = load(__import__('pathlib').Path(sys.argv[2]))
 t = time.perf_counter()
-from index.store import Index
+from attribution.index.store import Index
 Index(sys.argv[1]).close()
 open_s = time.perf_counter() - t
 ans = ours.run(sys.argv[1], qs)
@@ -157,8 +157,8 @@ import json, statistics, sys, time
 sys.path.insert(0, sys.argv[3])
 from attrbench.generate import load
 from attrbench.metrics import bucket
-from attribution.search import attribute
-from index.store import Index
+from attribution.core.search import attribute
+from attribution.index.store import Index
 qs = load(__import__('pathlib').Path(sys.argv[2]))
 dirs = json.loads(sys.argv[1])
 idx = [Index(d) for d in dirs]

@@ -161,7 +161,7 @@ COMMON_NAMES = frozenset(
 def parser(language: str) -> Any:
     import tree_sitter
 
-    from attribution.languages import grammar
+    from attribution.core.languages import grammar
 
     return tree_sitter.Parser(grammar(language))
 
@@ -251,7 +251,7 @@ def identifiers(tree: Any, data: bytes, b0: int, b1: int) -> tuple[list[Occurren
 
 def literals(tree: Any, b0: int, b1: int) -> list[tuple[str, int, int]]:
     """("string" | "number", start, end) of literals in [b0, b1)."""
-    from attribution.languages import NUMBER_TYPES, STRING_TYPES
+    from attribution.core.languages import NUMBER_TYPES, STRING_TYPES
 
     out = []
     for node in nodes_in(tree, b0, b1):

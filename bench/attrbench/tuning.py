@@ -72,8 +72,8 @@ def run(
         answers = ours.run(index_dir, queries, **overrides)
         rows.append({"change": overrides or "defaults", **summarise(queries, answers)})
     if builds:
-        from attribution.config import Config
-        from index.build import build
+        from attribution.core.config import Config
+        from attribution.index.build import build
 
         table = cache / f"split-s{seed}" / "index.parquet"
         for variant in BUILD_VARIANTS:

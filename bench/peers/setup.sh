@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the benchmark's peers from their registries into a cache outside the repository:
 #   Dolos (@dodona/dolos-lib, npm), jscpd 5.3.3 (npm), copydetect and scanoss-winnowing
-#   (PyPI, in a venv of their own), and matplotlib into the project venv (for the charts).
+#   (PyPI, in a venv of their own). matplotlib, for the charts, is the project's `bench`
+#   extra (`make bench` installs it).
 # Idempotent: a peer already installed is left alone. A peer that fails to install is
 # reported and skipped; the benchmark then says why it has no figures for it.
 #   BENCH_CACHE (default ~/.cache/attribution-bench) is where everything goes.
@@ -13,12 +14,6 @@ mkdir -p "$CACHE/logs"
 status=0
 
 echo "bench setup: cache $CACHE"
-# matplotlib for the charts of docs/benchmarks.md (the project venv).
-if ! "$ROOT/.venv/bin/python" -c "import matplotlib" 2>/dev/null; then
-  "$ROOT/.venv/bin/pip" install --quiet "matplotlib>=3.8" >"$CACHE/logs/matplotlib.log" 2>&1 \
-    || { echo "  matplotlib: install failed (see $CACHE/logs/matplotlib.log)"; status=1; }
-fi
-
 # Python peers in a venv of their own (their pins must not touch the project's).
 PYV="$CACHE/pyenv"
 if [ ! -x "$PYV/bin/python" ]; then python3 -m venv "$PYV"; fi

@@ -1,0 +1,5 @@
+"""`python -m attribution`: the `attribution` command."""
+
+from attribution.cli.main import main
+
+raise SystemExit(main())

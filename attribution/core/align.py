@@ -1,0 +1,376 @@
+"""Exact alignment of a query against one source: maximal matching spans, chained.
+
+Seeds are equal k-grams (k = `seed`) of the abstracted views; seeds on one diagonal
+that touch merge into a span, which is extended token by token to be maximal. Spans
+are chained in order on both sides (a weighted longest-increasing-chain), allowing
+gaps for inserted, deleted or changed statements. A chain is one match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from attribution.core.fingerprint import kgram_hashes
+
+MAX_SEED_HITS = 64  # a seed repeated more often than this in the source proves little
+MAX_PAIRS = 50_000  # seed pairs of one query and one source at most
+GRAZE = 12  # tokens a chain may reach into a neighbouring function before it is cut
+MAX_RAW_SPANS = 1024  # runs considered at all
+MAX_ANCHORS = 128  # anchors other runs must lie near
+MAX_SPANS = 48  # longest spans kept for chaining
+MAX_GAP = 80  # tokens between two spans of one chain, on either side
+MAX_CHAINS = 3  # matches per source (a query may hold several regions of one file)
+ANCHOR_EXACT = 0.3  # share of identical tokens an anchor span needs
+GAP_OPEN = 2.0  # what joining two spans costs in a chain
+VALUE_SCALE = 1 << 20  # fixed-point scale of a span's per-token value
+TAIL_BAND = 16  # tokens skipped on either side when extending a chain's ends
+TAIL_WINDOW = 16  # tokens looked at beyond the band
+TAIL_RUN = 2  # shortest run added at a chain's ends (where it ends the query)
+TAIL_SOLID = 4  # shortest run added at a chain's ends anywhere else
+TAIL_STEPS = 4  # runs added at each end at most
+FRINGE = 3  # differing tokens cut off a chain's ends at most
+WEAK_END = 0.7  # a chain's end span less identical than this is dropped
+
+
+@dataclass(frozen=True)
+class Span:
+    """A maximal run of equal abstracted tokens: query [qa, qb) against source [sa, sb)."""
+
+    qa: int
+    qb: int
+    sa: int
+    sb: int
+
+    def __len__(self) -> int:
+        return self.qb - self.qa
+
+
+def seed_pairs(q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """All (query position, source position) pairs where a seed k-gram is equal."""
+    qh = kgram_hashes(q_abs, seed)
+    sh = kgram_hashes(s_abs, seed)
+    if qh.size == 0 or sh.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    # a 64 Ki-entry bitmap of the query's seeds rules out most source positions cheaply
+    bitmap = np.zeros(1 << 16, dtype=bool)
+    bitmap[qh & 0xFFFF] = True
+    maybe = np.flatnonzero(bitmap[sh & 0xFFFF])
+    order = np.argsort(qh, kind="stable")
+    q_sorted = qh[order]
+    lo = np.searchsorted(q_sorted, sh[maybe], side="left")
+    hi = np.searchsorted(q_sorted, sh[maybe], side="right")
+    found = hi > lo
+    hit, lo, hi = maybe[found], lo[found], hi[found]
+    # drop seeds that occur too often on either side (repetitive code: tables, padding):
+    # they prove little and their pairs grow as the product of the two counts
+    _, inverse, counts = np.unique(sh[hit], return_inverse=True, return_counts=True)
+    rare = (counts[inverse] <= MAX_SEED_HITS) & (hi - lo <= MAX_SEED_HITS)
+    hit, lo, hi = hit[rare], lo[rare], hi[rare]
+    reps = hi - lo
+    if int(reps.sum()) > MAX_PAIRS:  # keep the pairs of the rarest seeds
+        keep = np.argsort(reps, kind="stable")[
+            : int(np.searchsorted(np.cumsum(np.sort(reps)), MAX_PAIRS))
+        ]
+        keep.sort()
+        hit, lo, hi, reps = hit[keep], lo[keep], hi[keep], reps[keep]
+    s_pos = np.repeat(hit, reps)
+    starts = np.repeat(lo - np.cumsum(reps) + reps, reps)
+    q_pos = order[starts + np.arange(int(reps.sum()))] if reps.size else np.zeros(0, np.int64)
+    return q_pos.astype(np.int64), s_pos.astype(np.int64)
+
+
+def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed: int) -> np.ndarray:
+    """Merge seeds that touch on one diagonal into spans: rows (qa, qb, sa, sb)."""
+    if q_pos.size == 0:
+        return np.zeros((0, 4), dtype=np.int64)
+    diag = s_pos - q_pos
+    order = np.lexsort((q_pos, diag))
+    d, q = diag[order], q_pos[order]
+    new_run = np.ones(d.shape[0], dtype=bool)
+    new_run[1:] = (d[1:] != d[:-1]) | (q[1:] - q[:-1] > seed)
+    run_id = np.cumsum(new_run) - 1
+    starts = q[new_run]
+    ends = np.zeros(starts.shape[0], dtype=np.int64)
+    np.maximum.at(ends, run_id, q + seed)
+    diags = d[new_run]
+    return np.stack([starts, ends, starts + diags, ends + diags], axis=1)
+
+
+def extend(spans: np.ndarray, q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> np.ndarray:
+    """Grow spans while the tokens on both sides stay equal (by less than a seed)."""
+    qa, qb, sa, sb = (spans[:, i].copy() for i in range(4))
+    nq, ns = q_abs.shape[0], s_abs.shape[0]
+    left = np.ones(qa.shape[0], dtype=bool)
+    right = left.copy()
+    for _ in range(seed):
+        left &= (qa > 0) & (sa > 0)
+        left[left] = q_abs[qa[left] - 1] == s_abs[sa[left] - 1]
+        qa, sa = qa - left, sa - left
+        right &= (qb < nq) & (sb < ns)
+        right[right] = q_abs[qb[right]] == s_abs[sb[right]]
+        qb, sb = qb + right, sb + right
+    return np.stack([qa, qb, sa, sb], axis=1)
+
+
+def exact_counts(spans: np.ndarray, q_exact: np.ndarray, s_exact: np.ndarray) -> np.ndarray:
+    """How many token pairs of each span are identical in the exact view."""
+    lengths = spans[:, 1] - spans[:, 0]
+    span_id = np.repeat(np.arange(spans.shape[0]), lengths)
+    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    equal = q_exact[spans[span_id, 0] + offset] == s_exact[spans[span_id, 2] + offset]
+    return np.bincount(span_id, weights=equal, minlength=spans.shape[0])
+
+
+def maximal_spans(
+    q: tuple[np.ndarray, np.ndarray],
+    s: tuple[np.ndarray, np.ndarray],
+    seed: int,
+    min_span: int,
+    useful: np.ndarray | None = None,
+) -> np.ndarray:
+    """Maximal equal runs (abstracted view) of at least min_span tokens, near an anchor.
+
+    q and s are (abstracted, exact) token arrays. An anchor is a run of at least 2 * seed
+    tokens of which at least ANCHOR_EXACT are identical: short runs far from any anchor,
+    and runs of names alone, are coincidences of common syntax. Runs with fewer than
+    min_span / 2 `useful` query tokens (not boilerplate) are dropped too."""
+    q_abs, s_abs = q[0], s[0]
+    q_pos, s_pos = seed_pairs(q_abs, s_abs, seed)
+    spans = extend(seed_spans(q_pos, s_pos, seed), q_abs, s_abs, seed)
+    # after extension, seed runs of one maximal span coincide: keep one row per (qa, sa)
+    _, first = np.unique(spans[:, 0] * (s_abs.shape[0] + 1) + spans[:, 2], return_index=True)
+    spans = spans[first]
+    length = spans[:, 1] - spans[:, 0]
+    keep = length >= min_span
+    if useful is not None:
+        csum = np.concatenate([[0], np.cumsum(useful, dtype=np.int64)])
+        keep &= (csum[spans[:, 1]] - csum[spans[:, 0]]) >= max(min_span // 2, 1)
+    spans, length = spans[keep], length[keep]
+    if spans.shape[0] > MAX_RAW_SPANS:  # repetitive code: the longest runs say the most
+        top = np.argsort(-length, kind="stable")[:MAX_RAW_SPANS]
+        spans, length = spans[top], length[top]
+    long = length >= 2 * seed
+    if long.any():
+        exact = exact_counts(spans[long], q[1], s[1])
+        long[long] = exact >= ANCHOR_EXACT * length[long]
+    anchors = spans[long][np.argsort(-length[long], kind="stable")[:MAX_ANCHORS]]
+    if anchors.shape[0] == 0:
+        return anchors
+    near = np.ones(spans.shape[0], dtype=bool)
+    for col_a, col_b in ((0, 1), (2, 3)):
+        gap_after = spans[:, None, col_a] - anchors[None, :, col_b]
+        gap_before = anchors[None, :, col_a] - spans[:, None, col_b]
+        dist = np.maximum(np.maximum(gap_after, gap_before), 0)
+        near &= (dist <= MAX_GAP).any(axis=1)
+    spans, length = spans[near], length[near]
+    order = np.lexsort((spans[:, 2], spans[:, 0], -length))[:MAX_SPANS]
+    spans = spans[order]
+    # a fifth column: per-token value, higher where the tokens are identical
+    share = exact_counts(spans, q[1], s[1]) / (spans[:, 1] - spans[:, 0])
+    value = np.maximum(share * share, 0.1)  # runs of mere look-alike syntax are worth little
+    return np.concatenate([spans, (value * VALUE_SCALE).astype(np.int64)[:, None]], axis=1)
+
+
+def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
+    """The chain of spans, increasing on both sides, with the most tokens net of gaps.
+
+    A span may be trimmed at its start to follow its predecessor on both sides."""
+    spans = spans[np.lexsort((spans[:, 2], spans[:, 0]))]
+    n = spans.shape[0]
+    qa, qb, sa, sb = (spans[:, i] for i in range(4))
+    per_token = spans[:, 4] / VALUE_SCALE
+    score = (qb - qa) * per_token
+    back = np.full(n, -1, dtype=np.int64)
+    start_shift = np.zeros(n, dtype=np.int64)
+    # every (span i, predecessor j) at once: row i follows column j
+    shift = np.maximum(np.maximum(qb[None, :] - qa[:, None], sb[None, :] - sa[:, None]), 0)
+    length = qb[:, None] - (qa[:, None] + shift)
+    gap_q = qa[:, None] + shift - qb[None, :]
+    gap_s = sa[:, None] + shift - sb[None, :]
+    ok = (length >= min_span) & (gap_q <= MAX_GAP) & (gap_s <= MAX_GAP)
+    ok &= (qa[None, :] < qa[:, None]) & np.tri(n, k=-1, dtype=bool)
+    gain = length * per_token[:, None]
+    skew = 0.5 * np.abs(gap_q - gap_s)
+    spread = 0.25 * (gap_q + gap_s)
+    rows = np.flatnonzero(ok.any(axis=1)).tolist()
+    for i in rows:
+        value = score[:i] + gain[i, :i] - GAP_OPEN - skew[i, :i] - spread[i, :i]
+        value[~ok[i, :i]] = -np.inf
+        best = int(np.argmax(value))
+        if value[best] > score[i]:
+            score[i], back[i], start_shift[i] = value[best], best, shift[i, best]
+    chain = []
+    i = int(np.argmax(score))
+    while i >= 0:
+        d = int(start_shift[i])
+        chain.append(Span(int(qa[i]) + d, int(qb[i]), int(sa[i]) + d, int(sb[i])))
+        i = int(back[i])
+    chain.reverse()
+    return chain
+
+
+_BAND_Q, _BAND_S = (g.ravel() for g in np.mgrid[0 : TAIL_BAND + 1, 0 : TAIL_BAND + 1])
+_STEPS = np.arange(TAIL_WINDOW)
+
+
+def _next_run(
+    q_abs: np.ndarray, s_abs: np.ndarray, qi: int, si: int, step: int
+) -> tuple[int, int, int] | None:
+    """The best equal run (>= TAIL_RUN tokens) starting within TAIL_BAND tokens of
+    (qi, si) in direction step: (tokens skipped in the query, in the source, run length)."""
+    nq, ns = q_abs.shape[0], s_abs.shape[0]
+    qpos = qi + step * (_BAND_Q[:, None] + _STEPS[None, :])
+    spos = si + step * (_BAND_S[:, None] + _STEPS[None, :])
+    inside = (qpos >= 0) & (qpos < nq) & (spos >= 0) & (spos < ns)
+    equal = inside & (q_abs[np.clip(qpos, 0, nq - 1)] == s_abs[np.clip(spos, 0, ns - 1)])
+    # run length from each start: position of the first mismatch
+    run = np.where(equal.all(axis=1), TAIL_WINDOW, np.argmin(equal, axis=1))
+    skipped = _BAND_Q + _BAND_S
+    # an edit skips tokens on one side (insertion, deletion) or both alike (a change); a
+    # run found after skipping on both sides, or far away, must be longer to count
+    ok = run >= TAIL_RUN + skipped // 16
+    if not ok.any():
+        return None
+    gain = np.where(ok, run - skipped, -(1 << 30))
+    best = int(np.argmax(gain))
+    return int(_BAND_Q[best]), int(_BAND_S[best]), int(run[best])
+
+
+def _identical_share(
+    q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray], sp: Span
+) -> float:
+    return float(np.mean(q[1][sp.qa : sp.qb] == s[1][sp.sa : sp.sb]))
+
+
+def _chain_share(
+    q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray], chain: list[Span]
+) -> float:
+    same = sum(_identical_share(q, s, sp) * len(sp) for sp in chain)
+    return same / max(sum(len(sp) for sp in chain), 1)
+
+
+def _trim_weak_ends(
+    chain: list[Span], q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray]
+) -> list[Span]:
+    """Drop spans at either end of a chain that are mostly look-alike syntax, not copy."""
+    while len(chain) > 1 and _identical_share(q, s, chain[-1]) < WEAK_END:
+        chain = chain[:-1]
+    while len(chain) > 1 and _identical_share(q, s, chain[0]) < WEAK_END:
+        chain = chain[1:]
+    return _trim_fringe(chain, q[1], s[1])
+
+
+def _trim_fringe(chain: list[Span], q_exact: np.ndarray, s_exact: np.ndarray) -> list[Span]:
+    """Cut up to FRINGE differing tokens off the chain's two ends when identical tokens
+    lie just inside: a look-alike `def ID` after a copied block is not part of it."""
+    first, last = chain[0], chain[-1]
+    cut = 0
+    while (
+        cut < FRINGE
+        and len(last) - cut > 1
+        and q_exact[last.qb - 1 - cut] != s_exact[last.sb - 1 - cut]
+    ):
+        cut += 1
+    if 0 < cut < FRINGE and q_exact[last.qb - 1 - cut] == s_exact[last.sb - 1 - cut]:
+        last = Span(last.qa, last.qb - cut, last.sa, last.sb - cut)
+        chain = [*chain[:-1], last] if len(chain) > 1 else [last]
+        first = chain[0]
+    cut = 0
+    while (
+        cut < FRINGE and len(first) - cut > 1 and q_exact[first.qa + cut] != s_exact[first.sa + cut]
+    ):
+        cut += 1
+    if 0 < cut < FRINGE and q_exact[first.qa + cut] == s_exact[first.sa + cut]:
+        chain = [Span(first.qa + cut, first.qb, first.sa + cut, first.sb), *chain[1:]]
+    return chain
+
+
+def extend_chain(
+    chain: list[Span], q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray]
+) -> list[Span]:
+    """Add the short runs a chain's ends miss (a return after the last edit). Runs are
+    of identical tokens, so a chain does not creep into code that merely looks alike
+    (the next fragment of a query)."""
+    q_abs, s_abs = q[1], s[1]
+    for _ in range(TAIL_STEPS):
+        last = chain[-1]
+        if last.qb >= q_abs.shape[0] or last.sb >= s_abs.shape[0]:
+            break
+        found = _next_run(q_abs, s_abs, last.qb, last.sb, 1)
+        if found is None:
+            break
+        dq, ds, n = found
+        if n < TAIL_SOLID and last.qb + dq + n != q_abs.shape[0]:
+            break  # a short run counts only where it ends the query (`return x` after an edit)
+        chain = [*chain, Span(last.qb + dq, last.qb + dq + n, last.sb + ds, last.sb + ds + n)]
+    for _ in range(TAIL_STEPS):
+        first = chain[0]
+        if first.qa == 0 or first.sa == 0:
+            break
+        found = _next_run(q_abs, s_abs, first.qa - 1, first.sa - 1, -1)
+        if found is None:
+            break
+        dq, ds, n = found
+        qb, sb = first.qa - dq, first.sa - ds
+        if n < TAIL_SOLID and qb - n != 0:
+            break
+        chain = [Span(qb - n, qb, sb - n, sb), *chain]
+    return chain
+
+
+def chains(
+    q: tuple[np.ndarray, np.ndarray],
+    s: tuple[np.ndarray, np.ndarray],
+    seed: int,
+    min_span: int,
+    useful: np.ndarray | None = None,
+    min_total: int = 0,
+) -> list[list[Span]]:
+    """Up to MAX_CHAINS disjoint (on the query side) chains of at least min_total tokens."""
+    spans = maximal_spans(q, s, seed, min_span, useful)
+    found: list[list[Span]] = []
+    while len(found) < MAX_CHAINS and int((spans[:, 1] - spans[:, 0]).sum()) >= max(min_total, 1):
+        chain = extend_chain(_trim_weak_ends(best_chain(spans, min_span), q, s), q, s)
+        chain = _outside(chain, [(c[0].qa, c[-1].qb) for c in found])
+        if chain and (not found or _chain_share(q, s, chain) >= WEAK_END):
+            found.append(chain)  # a second region must be a copy, not look-alike syntax
+        lo, hi = (chain[0].qa, chain[-1].qb) if chain else (0, q[0].shape[0])
+        spans = spans[(spans[:, 1] <= lo) | (spans[:, 0] >= hi)]
+    return found
+
+
+def _outside(chain: list[Span], claimed: list[tuple[int, int]]) -> list[Span]:
+    """The parts of a chain outside query ranges that earlier chains claimed (an extended
+    end must not walk into another match)."""
+    for lo, hi in claimed:
+        kept = []
+        for sp in chain:
+            if sp.qb <= lo or sp.qa >= hi:
+                kept.append(sp)
+            elif sp.qa < lo:
+                kept.append(Span(sp.qa, lo, sp.sa, sp.sa + lo - sp.qa))
+            elif sp.qb > hi:
+                kept.append(Span(hi, sp.qb, sp.sa + hi - sp.qa, sp.sb))
+        chain = kept
+    return chain
+
+
+def clip_to_units(chain: list[Span], units: np.ndarray, graze: int = GRAZE) -> list[Span]:
+    """Cut a chain where it only grazes a function of the query: fewer than `graze` tokens
+    into a function that starts inside it (a following `def` header), or out of one it
+    starts in. Copies end where functions end."""
+    qa, qb = chain[0].qa, chain[-1].qb
+    for a, b in units.tolist():
+        if qa < a < qb and qb - a < graze and b > qb - 1:
+            qb = a  # grazes the next function's head
+        if qa < b < qb and b - qa < graze and a < qa:
+            qa = b  # grazes the previous function's tail
+    out = []
+    for sp in chain:
+        lo, hi = max(sp.qa, qa), min(sp.qb, qb)
+        if hi > lo:
+            out.append(Span(lo, hi, sp.sa + lo - sp.qa, sp.sa + hi - sp.qa))
+    return out or chain

@@ -1,0 +1,423 @@
+"""The query path: tokenize -> look up -> align -> score -> explain.
+
+The search talks to an index through the small `IndexView` protocol, so the on-disk
+index (index/store.py) and an in-memory one in a test answer the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, Protocol
+
+import numpy as np
+
+from attribution.core import align, sketch
+from attribution.core.config import Config
+from attribution.core.fingerprint import kgram_hashes
+from attribution.core.languages import (
+    IDENTIFIER,
+    detect_language,
+    guess_language,
+    language_for_path,
+)
+from attribution.core.obligations import compatible
+from attribution.core.score import Judgement, accepted, judge
+from attribution.core.tokenize import TokenStream, tokenize_snippet
+
+VIEWS = ("exact", "abstract")
+MAX_ORIGINS = 5
+MIN_CANDIDATE_SCORE = 3.0  # an exact k-gram hit weighs 2, an abstracted one 1
+CANDIDATE_RATIO = 0.2  # candidates far below the best one are not aligned
+EARLY_STOP_RANK = 4  # always align at least this many candidates
+EARLY_STOP_RATIO = 0.75  # once the query is covered, skip candidates this much weaker
+
+
+class QueryError(ValueError):
+    """A query that cannot be attributed (empty, binary, too large, unknown language)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One indexed file occurrence, as shown in answers."""
+
+    id: str
+    repo_name: str
+    path: str
+    blob_id: str
+    url: str | None = None
+    license: str = "NOASSERTION"
+    license_type: str = "unknown"
+    authors: tuple[str, ...] = ()
+    copyright: tuple[str, ...] = ()
+    obligations: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "repo_name": self.repo_name,
+            "path": self.path,
+            "blob_id": self.blob_id,
+            "swhid": f"swh:1:cnt:{self.blob_id}",
+            "url": self.url,
+            "license": self.license,
+            "license_type": self.license_type,
+            "authors": list(self.authors),
+            "copyright": list(self.copyright),
+            "obligations": list(self.obligations),
+        }
+
+
+class IndexView(Protocol):
+    """What the search needs from an index. Blobs are integer handles."""
+
+    config: Config
+
+    def lookup(self, view: str, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Postings of query hashes: (index into hashes, blob, document frequency of the hash)."""
+        ...
+
+    def near(self, sketches: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sketch neighbours: (index into sketches, blob, estimated Jaccard)."""
+        ...
+
+    def tokens(self, blob: int) -> TokenStream:
+        """The stored token stream of a blob."""
+        ...
+
+    def name_df(self, hashes: np.ndarray) -> tuple[np.ndarray, int] | None:
+        """Blobs holding each identifier hash, and blobs in all (None: not known)."""
+        ...
+
+    def sources(self, blob: int) -> list[Source]:
+        """Live (not removed) sources holding a blob, most authoritative first."""
+        ...
+
+    def content(self, blob: int) -> bytes:
+        """The stored text of a blob."""
+        ...
+
+
+@dataclass
+class Found:
+    """A judged match of the query against one blob (or several identical ones)."""
+
+    blob: int
+    judgement: Judgement
+    source_tokens: TokenStream
+    key: tuple[Any, ...]
+    sources: list[Source] = field(default_factory=list)
+    members: list[Found] = field(default_factory=list)  # same matched tokens, other blobs
+
+
+def attribute(
+    code: str | bytes,
+    index: IndexView,
+    *,
+    language: str | None = None,
+    filename: str | None = None,
+    config: Config | None = None,
+    project_license: str | None = None,
+) -> dict[str, Any]:
+    """Attribute a snippet: the SPEC result (query, verdict, matches, elapsed_ms). With
+    the project's own license, each match also says whether its license is compatible."""
+    started = time.perf_counter()
+    cfg = config or index.config
+    data = code.encode("utf-8", "surrogatepass") if isinstance(code, str) else code
+    lang = _query_language(data, language, filename, cfg)
+    query = tokenize_snippet(data, lang)
+    found = [] if len(query) == 0 else _search(query, index, cfg)
+    for f in found[: cfg.top]:
+        if len(f.members) > 1:
+            f.sources = _closest_first(f, query, data, lang, index)
+    matches = [_explain(f, query) for f in found[: cfg.top]]
+    if project_license:
+        for m in matches:
+            ok, reason = compatible(m["source"]["license"], project_license)
+            m["compatibility"] = {
+                "project_license": project_license,
+                "compatible": ok,
+                "reason": reason,
+            }
+    return {
+        "query": {"language": lang, "lines": _count_lines(data), "tokens": len(query)},
+        "verdict": "match" if matches else "no_match",
+        "matches": matches,
+        "elapsed_ms": round((time.perf_counter() - started) * 1000.0, 3),
+    }
+
+
+def _query_language(data: bytes, language: str | None, filename: str | None, cfg: Config) -> str:
+    if not data.strip():
+        raise QueryError("empty query: there is no code to attribute")
+    if len(data) > cfg.max_query_bytes:
+        raise QueryError(
+            f"query too large: {len(data):,} bytes (limit {cfg.max_query_bytes:,} bytes)"
+        )
+    if b"\x00" in data[:8192]:
+        raise QueryError("query looks binary (it contains NUL bytes); send source text")
+    try:
+        lang = detect_language(filename, data[:256], language)
+    except ValueError as err:
+        raise QueryError(str(err)) from err
+    return lang or guess_language(data)
+
+
+def _count_lines(data: bytes) -> int:
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
+    if len(query) < cfg.min_tokens:
+        return []  # too short to hold the evidence a match needs
+    candidates, rare, abstract_df = _look_up(query, index, cfg)
+    if int((rare["exact"] | rare["abstract"]).sum()) < cfg.min_tokens:
+        return []  # only boilerplate: no alignment could reach min_tokens of evidence
+    found: list[Found] = []
+    covered = np.zeros(len(query), dtype=bool)
+    for rank, (blob, weight) in enumerate(candidates):
+        if (
+            rank >= EARLY_STOP_RANK
+            and covered.mean() >= 0.9
+            and weight < EARLY_STOP_RATIO * candidates[0][1]
+        ):
+            break  # the query is covered; what is left are weaker copies of the same code
+        for f in _align_blob(query, blob, index, cfg, rare, abstract_df):
+            found.append(f)
+            for v in f.judgement.spans:
+                covered[v.span.qa : v.span.qb] = True
+    found = _group(found, index)
+    found.sort(key=lambda f: (-f.judgement.evidence, -f.judgement.score, f.blob))
+    return found
+
+
+def _look_up(
+    query: TokenStream, index: IndexView, cfg: Config
+) -> tuple[list[tuple[int, float]], dict[str, np.ndarray], np.ndarray]:
+    """Candidate blobs (most shared fingerprints first, plus sketch neighbours); for each
+    view which query tokens lie in at least one k-gram rare enough to be evidence; and the
+    document frequency of each abstracted k-gram of the query (0: not indexed)."""
+    streams = {"exact": query.text_hash, "abstract": query.abstract}
+    n = len(query)
+    score: dict[int, float] = {}
+    rare_hit: set[int] = set()  # blobs sharing a k-gram few indexed blobs hold
+    rare: dict[str, np.ndarray] = {}
+    abstract_df = np.zeros(0, dtype=np.int64)
+    for view, weight in (("exact", 2.0), ("abstract", 1.0)):
+        hashes = kgram_hashes(streams[view], cfg.k)
+        qidx, blobs, df = index.lookup(view, hashes)
+        common = np.zeros(hashes.shape[0], dtype=bool)
+        common[qidx[df > cfg.max_df]] = True
+        if view == "abstract":
+            abstract_df = np.zeros(hashes.shape[0], dtype=np.int64)
+            abstract_df[qidx] = df
+        rare[view] = rare_tokens(common, cfg.k, n)
+        keep = df <= cfg.max_df
+        rare_hit.update(blobs[df <= cfg.rare_df].tolist())
+        key = np.unique(blobs[keep].astype(np.int64) * (n + 1) + qidx[keep])
+        uniq, counts = np.unique(key // (n + 1), return_counts=True)
+        for blob, c in zip(uniq.tolist(), counts.tolist(), strict=True):
+            score[blob] = score.get(blob, 0.0) + weight * c
+    for blob, sim in _near_candidates(query, index, cfg).items():
+        score[blob] = max(score.get(blob, 0.0), sim * cfg.k)
+    ranked = sorted(score, key=lambda b: (-score[b], b))[: cfg.max_candidates]
+    if ranked:
+        # below MIN_CANDIDATE_SCORE, a blob sharing a rare k-gram is still worth aligning:
+        # a short renamed copy keeps only one or two abstracted fingerprints of its source
+        relative = CANDIDATE_RATIO * score[ranked[0]]
+        ranked = [
+            b
+            for b in ranked
+            if score[b] >= relative and (score[b] >= MIN_CANDIDATE_SCORE or b in rare_hit)
+        ]
+    return [(b, score[b]) for b in ranked], rare, abstract_df
+
+
+def rare_structure_share(abstract_df: np.ndarray, qa: int, qb: int, k: int, rare_df: int) -> float:
+    """Of the abstracted k-grams inside query tokens [qa, qb) that are indexed at all, the
+    share held by at most rare_df blobs: near 1 for the structure of one file and its
+    copies, near 0 for structure that many files share (accessors, argument parsing)."""
+    df = abstract_df[qa : max(qa, qb - k + 1)]
+    indexed = df > 0
+    return float((indexed & (df <= rare_df)).sum()) / max(int(indexed.sum()), 1)
+
+
+def rare_tokens(common_kgrams: np.ndarray, k: int, n: int) -> np.ndarray:
+    """Tokens covered by at least one k-gram that is not common (all tokens when n < k)."""
+    if common_kgrams.shape[0] == 0:
+        return np.ones(n, dtype=bool)
+    rare_k = (~common_kgrams).astype(np.int64)
+    csum = np.concatenate([[0], np.cumsum(rare_k)])
+    i = np.arange(n)
+    lo = np.clip(i - k + 1, 0, rare_k.shape[0])
+    hi = np.clip(i + 1, 0, rare_k.shape[0])
+    return (csum[hi] - csum[lo]) > 0
+
+
+def _near_candidates(query: TokenStream, index: IndexView, cfg: Config) -> dict[int, float]:
+    abstract = query.abstract
+    units = query.units
+    if len(units) == 0 or len(query) > 4 * cfg.sketch_min_tokens:
+        units = np.array([[0, len(query)]], dtype=np.int32)
+    sketches, _ = sketch.unit_sketches(
+        abstract, units, cfg.sketch_shingle, cfg.sketch_perm, cfg.sketch_min_tokens
+    )
+    if len(sketches) == 0:
+        return {}
+    _, blobs, sims = index.near(sketches, 8)
+    out: dict[int, float] = {}
+    for blob, sim in zip(blobs.tolist(), sims.tolist(), strict=True):
+        if sim >= cfg.near_threshold:
+            out[blob] = max(out.get(blob, 0.0), sim)
+    return out
+
+
+def shared_name_bits(
+    query: TokenStream, source: TokenStream, chain: list[align.Span], index: IndexView
+) -> float:
+    """How surprising the identifiers a chain keeps identical are: the sum, over distinct
+    names, of log2(blobs / blobs holding the name). `self`, `i` and `err` say nothing; a
+    kept attribute or API name that few files use says much (0 when the index cannot tell)."""
+    qi = np.concatenate([np.arange(sp.qa, sp.qb) for sp in chain])
+    si = np.concatenate([np.arange(sp.sa, sp.sb) for sp in chain])
+    kept = (query.text_hash[qi] == source.text_hash[si]) & (query.kind[qi] == IDENTIFIER)
+    names = np.unique(query.text_hash[qi[kept]])
+    known = index.name_df(names) if names.size else None
+    if known is None:
+        return 0.0
+    df, total = known
+    return float(np.log2(total / np.maximum(df, 1)).sum())
+
+
+def _align_blob(
+    query: TokenStream,
+    blob: int,
+    index: IndexView,
+    cfg: Config,
+    rare: dict[str, np.ndarray],
+    abstract_df: np.ndarray,
+) -> list[Found]:
+    source = index.tokens(blob)
+    out = []
+    useful = rare["exact"] | rare["abstract"]
+    q = (query.abstract, query.text_hash)
+    s = (source.abstract, source.text_hash)
+    for found_chain in align.chains(q, s, cfg.seed, cfg.min_span, useful, cfg.min_tokens):
+        chain = align.clip_to_units(found_chain, query.units)
+        verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
+        share = rare_structure_share(abstract_df, chain[0].qa, chain[-1].qb, cfg.k, cfg.rare_df)
+        bits = partial(shared_name_bits, query, source, chain, index)
+        if not accepted(verdict, share, cfg, bits):
+            continue
+        matched = np.concatenate([source.text_hash[sp.sa : sp.sb] for sp in chain])
+        key = (tuple((sp.qa, sp.qb) for sp in chain), matched.tobytes())
+        out.append(Found(blob, verdict, source, key))
+    return out
+
+
+def _group(found: list[Found], index: IndexView) -> list[Found]:
+    """One match per distinct matched content; identical contents pool their sources."""
+    groups: dict[tuple[Any, ...], list[Found]] = {}
+    for f in found:
+        f.sources = index.sources(f.blob)
+        if f.sources:  # else every source of this blob was removed
+            groups.setdefault(f.key, []).append(f)
+    return [
+        replace(
+            members[0],
+            sources=sorted((s for m in members for s in m.sources), key=authority),
+            members=members,
+        )
+        for members in groups.values()
+    ]
+
+
+_FAMILY = {"c": "cpp", "tsx": "typescript"}  # a .h file is C by its name, often C++
+
+
+def _closest_first(
+    f: Found, query: TokenStream, data: bytes, lang: str, index: IndexView
+) -> list[Source]:
+    """The sources of a match whose blobs differ only in what tokens drop (layout,
+    comments; a .ts file and the .js compiled from it): those in the query's language and
+    sharing most of its lines, comments included, first; authority decides among equals.
+    A match has at most one member per aligned candidate (cfg.max_candidates)."""
+    first, last = f.judgement.spans[0].span, f.judgement.spans[-1].span
+    q0, q1 = int(query.line[first.qa]), int(query.end_line[last.qb - 1])
+    wanted = {line for line in _plain_lines(data)[q0 - 1 : q1] if line}
+    shared: dict[str, int] = {}
+    for m in f.members:
+        s, spans = m.source_tokens, m.judgement.spans
+        s0, s1 = int(s.line[spans[0].span.sa]), int(s.end_line[spans[-1].span.sb - 1])
+        lines = _plain_lines(index.content(m.blob))[s0 - 1 : s1]
+        shared[m.sources[0].blob_id] = len(wanted.intersection(lines))
+    family = _FAMILY.get(lang, lang)
+
+    def key(src: Source) -> tuple[int, int, int]:
+        path_lang = language_for_path(src.path)
+        other_language = path_lang is not None and _FAMILY.get(path_lang, path_lang) != family
+        return (_vendored(src), int(other_language), -shared.get(src.blob_id, 0))
+
+    return sorted(f.sources, key=key)  # stable: authority order among equals
+
+
+def _plain_lines(data: bytes) -> list[bytes]:
+    return [b" ".join(line.split()) for line in data.split(b"\n")]
+
+
+_VENDOR_MARKERS = (
+    "vendor",
+    "third_party",
+    "third-party",
+    "thirdparty",
+    "external",
+    "extern",
+    "deps",
+)
+
+
+def authority(source: Source) -> tuple[int, int, int, str, str]:
+    """Sort key, most authoritative first: not vendored, license known, shallow path."""
+    unknown = source.license == "NOASSERTION"
+    depth = source.path.count("/")
+    return (_vendored(source), int(unknown), depth, source.repo_name, source.path)
+
+
+def _vendored(source: Source) -> int:
+    parts = source.path.lower().split("/")[:-1]
+    return int(any(p.strip("_") in _VENDOR_MARKERS or "vendor" in p for p in parts))
+
+
+def _lines(stream: TokenStream, a: int, b: int) -> list[int]:
+    return [int(stream.line[a]), int(stream.end_line[b - 1])]
+
+
+def _explain(f: Found, query: TokenStream) -> dict[str, Any]:
+    primary, *others = f.sources
+    own = next((m for m in f.members if m.sources[0].blob_id == primary.blob_id), f)
+    j, s = own.judgement, own.source_tokens
+    first, last = j.spans[0].span, j.spans[-1].span
+    return {
+        "source": primary.to_json(),
+        "match_type": j.match_type,
+        "query_lines": [int(query.line[first.qa]), int(query.end_line[last.qb - 1])],
+        "source_lines": [int(s.line[first.sa]), int(s.end_line[last.sb - 1])],
+        "spans": [
+            {
+                "query_lines": _lines(query, v.span.qa, v.span.qb),
+                "source_lines": _lines(s, v.span.sa, v.span.sb),
+                "tokens": len(v.span),
+                "match_type": "exact" if v.is_exact else "renamed",
+            }
+            for v in j.spans
+        ],
+        "tokens": j.tokens,
+        "coverage": round(j.coverage, 4),
+        "score": round(j.score, 4),
+        "copies": len(f.sources),
+        "origins": [
+            {"repo_name": o.repo_name, "path": o.path, "license": o.license}
+            for o in others[:MAX_ORIGINS]
+        ],
+    }

@@ -1,0 +1,366 @@
+"""Source text to token streams: tree-sitter leaves (or the fallback lexer), comments dropped.
+
+A token stream carries two views of the same tokens:
+- the exact view: a 32-bit hash of each token's text;
+- the abstracted view: identifiers, strings and numbers replaced by their class,
+  so that consistently renamed copies have the same abstracted stream.
+Every token knows its byte range and its line (1-based).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Any
+
+import numpy as np
+
+from attribution.core import languages as langs
+
+# Hashes of the classes in the abstracted view (fixed, so indexes stay comparable).
+_CLASS_HASH = np.array(
+    [0]
+    + [
+        int.from_bytes(hashlib.blake2b(f"\0class:{c}".encode(), digest_size=4).digest(), "little")
+        for c in ("identifier", "string", "number")
+    ],
+    dtype=np.uint32,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class TokenStream:
+    """Tokens of one text: parallel arrays, one entry per token."""
+
+    text_hash: np.ndarray  # uint32, exact view
+    kind: np.ndarray  # uint8, class of the token (languages.OTHER/IDENTIFIER/STRING/NUMBER)
+    start: np.ndarray  # uint32 byte offset of the token's first byte
+    end: np.ndarray  # uint32 byte offset one past its last byte
+    line: np.ndarray  # uint32, 1-based line of the first byte
+    end_line: np.ndarray  # uint32, 1-based line of the last byte
+    units: np.ndarray  # int32 (n, 2): token ranges [a, b) of functions and methods
+    language: str
+
+    def __len__(self) -> int:
+        return int(self.text_hash.shape[0])
+
+    @cached_property
+    def abstract(self) -> np.ndarray:
+        """The abstracted view: class hash for identifiers and literals, text hash otherwise."""
+        return np.where(self.kind == 0, self.text_hash, _CLASS_HASH[self.kind])
+
+    def identifiers(self) -> np.ndarray:
+        """The distinct exact-view hashes of the stream's identifiers (sorted uint32)."""
+        return np.unique(self.text_hash[self.kind == langs.IDENTIFIER])
+
+    def slice(self, a: int, b: int) -> TokenStream:
+        """Tokens a..b-1 (units that fall inside are kept, shifted)."""
+        u = self.units
+        keep = u[(u[:, 0] >= a) & (u[:, 1] <= b)] - a if len(u) else u
+        return TokenStream(
+            self.text_hash[a:b],
+            self.kind[a:b],
+            self.start[a:b],
+            self.end[a:b],
+            self.line[a:b],
+            self.end_line[a:b],
+            keep.astype(np.int32).reshape(-1, 2),
+            self.language,
+        )
+
+
+def abstract_view(text_hash: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """The abstracted view of stored token arrays (same rule as TokenStream.abstract)."""
+    return np.where(kind == 0, text_hash, _CLASS_HASH[kind])
+
+
+class _Hasher:
+    """Token text -> 32-bit hash, memoised (token vocabularies are small)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[bytes, int] = {}
+
+    def __call__(self, text: bytes) -> int:
+        h = self._memo.get(text)
+        if h is None:
+            if len(self._memo) > 2_000_000:
+                self._memo.clear()
+            h = int.from_bytes(hashlib.blake2b(text, digest_size=4).digest(), "little")
+            self._memo[text] = h
+        return h
+
+
+_hash_token = _Hasher()
+
+
+def tokenize(data: bytes | str, language: str) -> TokenStream:
+    """Tokenize source text in a known language (tree-sitter, or the fallback lexer)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    if langs.has_grammar(language):
+        raw, units = _tree_sitter_tokens(data, language)
+    else:
+        raw, units = _fallback_tokens(data, langs.LANGUAGES[language]), []
+    return _to_stream(data, raw, units, language)
+
+
+def tokenize_snippet(data: bytes | str, language: str) -> TokenStream:
+    """Tokenize a snippet: text cut from a file, which may begin inside a block comment
+    (or a Python docstring). When it does, the comment's rest is blanked (newlines kept,
+    so offsets and lines stay) and the code after it is tokenized as code, not as the
+    tail of a string or as comment words."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    return tokenize(_skip_open_comment(data, language), language)
+
+
+_DOCSTRING_QUOTES = (b'"""', b"'''")
+
+
+def _skip_open_comment(data: bytes, language: str) -> bytes:
+    """The snippet with the comment it starts inside blanked, when the first comment end
+    (`*/` before any `/*`) or the first triple quote that the parser takes for a string's
+    start reads as a comment's or docstring's end, and blanking up to it parses with less
+    damage than the snippet as it is. A `*/` in a regular expression or a string, and a
+    triple quote in a comment, a string or after a `def` header, stay as they are."""
+    if not langs.has_grammar(language):
+        return data
+    quotes = [q for q in _DOCSTRING_QUOTES if language == "python" and data.count(q) % 2]
+    closers = [
+        (close, len(closer))
+        for opener, closer in langs.LANGUAGES[language].block_comments
+        if 0 <= (close := data.find(closer.encode())) < _find_or_end(data, opener.encode())
+    ]
+    if not quotes and not closers:
+        return data  # the common case: no parse here
+    root = _parse(data, language)
+    ends = [close + n for close, n in closers if _ends_a_comment(data, close)]
+    for q in quotes:
+        at = _first_string_start(root, data, q)
+        if at is not None and not _opens_string(data, at):
+            ends.append(at + len(q))
+    damage = _damage(root)
+    for end in sorted(ends):
+        blanked = _blank(data, 0, end)
+        if _damage(_parse(blanked, language)) < damage:
+            return blanked
+    return data
+
+
+def _find_or_end(data: bytes, text: bytes) -> int:
+    at = data.find(text)
+    return len(data) if at < 0 else at
+
+
+def _parse(data: bytes, language: str) -> Any:
+    return _node_classes(language)[0].parse(data).root_node
+
+
+def _first_string_start(root: Any, data: bytes, quote: bytes) -> int | None:
+    """Offset of the first `quote` that the parser reads as the start of a string with no
+    prefix (not one inside a comment or another string); None when there is none."""
+    at = data.find(quote)
+    while at >= 0:
+        node = root.descendant_for_byte_range(at, at + len(quote))
+        if node is not None and node.type == "string_start":
+            return at if node.start_byte == at and node.end_byte == at + len(quote) else None
+        at = data.find(quote, at + len(quote))
+    return None
+
+
+def _opens_string(data: bytes, at: int) -> bool:
+    """Whether a triple quote at `at` follows what a docstring or a string value follows:
+    nothing (the snippet starts with it), a `def` or `class` header's colon, `=`, `(`,
+    `,`, `[` or `return`, comment lines between them aside. A triple quote after prose
+    closes a docstring."""
+    lines = [line.strip() for line in data[:at].split(b"\n")]
+    while lines and (not lines[-1] or lines[-1].startswith(b"#")):
+        lines.pop()
+    return not lines or lines[-1].endswith((b":", b"=", b"(", b",", b"[", b"return"))
+
+
+def _ends_a_comment(data: bytes, at: int) -> bool:
+    """Whether the `*/` at `at` looks like the end of a comment the snippet starts in: it
+    begins its line, or every line before it is a comment line starting with `*`."""
+    line_start = data.rfind(b"\n", 0, at) + 1
+    if not data[line_start:at].strip():
+        return True
+    lines = (line.strip() for line in data[:at].split(b"\n"))
+    return all(line.startswith(b"*") for line in lines if line)
+
+
+def _blank(data: bytes, a: int, b: int) -> bytes:
+    """data with bytes [a, b) turned to spaces, newlines kept (offsets and lines stay)."""
+    return data[:a] + re.sub(rb"[^\n]", b" ", data[a:b]) + data[b:]
+
+
+def _damage(root: Any) -> tuple[int, int]:
+    """(syntax-error and missing nodes, bytes inside error nodes): (0, 0) for a clean parse."""
+    count, size = 0, 0
+    stack = [root] if root.has_error else []
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            count += 1
+            size += node.end_byte - node.start_byte
+        else:
+            stack.extend(c for c in node.children if c.has_error or c.is_missing)
+    return count, size
+
+
+def _to_stream(
+    data: bytes, raw: list[tuple[int, int, int]], units: list[tuple[int, int]], language: str
+) -> TokenStream:
+    n = len(raw)
+    arr = np.array(raw, dtype=np.int64).reshape(n, 3)
+    start = arr[:, 0].astype(np.uint32)
+    end = arr[:, 1].astype(np.uint32)
+    kind = arr[:, 2].astype(np.uint8)
+    hashes = np.fromiter(
+        (
+            _hash_token(data[s:e])
+            for s, e in zip(arr[:, 0].tolist(), arr[:, 1].tolist(), strict=True)
+        ),
+        dtype=np.uint32,
+        count=n,
+    )
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    line = (np.searchsorted(newlines, start, side="right") + 1).astype(np.uint32)
+    last = np.maximum(end.astype(np.int64) - 1, start.astype(np.int64))
+    end_line = (np.searchsorted(newlines, last, side="right") + 1).astype(np.uint32)
+    unit_arr = _token_units(start, units)
+    return TokenStream(hashes, kind, start, end, line, end_line, unit_arr, language)
+
+
+def _token_units(start: np.ndarray, units: list[tuple[int, int]]) -> np.ndarray:
+    """Byte ranges of functions -> token ranges [a, b)."""
+    if not units or len(start) == 0:
+        return np.zeros((0, 2), dtype=np.int32)
+    u = np.array(units, dtype=np.int64)
+    a = np.searchsorted(start, u[:, 0], side="left")
+    b = np.searchsorted(start, u[:, 1], side="left")
+    out = np.stack([a, b], axis=1)
+    return out[out[:, 1] > out[:, 0]].astype(np.int32)
+
+
+@cache
+def _node_classes(language: str) -> tuple[Any, dict[int, int], frozenset[int], frozenset[int]]:
+    """Parser plus kind-id tables: class of atomic kinds, comment kinds, unit kinds."""
+    import tree_sitter
+
+    lang = langs.grammar(language)
+    atomic: dict[int, int] = {}
+    comments: set[int] = set()
+    units: set[int] = set()
+    for kid in range(lang.node_kind_count):
+        name = lang.node_kind_for_id(kid)
+        if not name or not lang.node_kind_is_named(kid):
+            continue
+        if name in langs.COMMENT_TYPES:
+            comments.add(kid)
+        elif name in langs.STRING_TYPES:
+            atomic[kid] = langs.STRING
+        elif name in langs.NUMBER_TYPES:
+            atomic[kid] = langs.NUMBER
+        elif name.endswith("identifier"):
+            atomic[kid] = langs.IDENTIFIER
+        if name in langs.UNIT_TYPES:
+            units.add(kid)
+    return tree_sitter.Parser(lang), atomic, frozenset(comments), frozenset(units)
+
+
+def _tree_sitter_tokens(
+    data: bytes, language: str
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
+    """Leaves of the syntax tree (literals and identifiers whole), without comments."""
+    parser, atomic, comments, unit_kinds = _node_classes(language)
+    tree = parser.parse(data)
+    out: list[tuple[int, int, int]] = []
+    units: list[tuple[int, int]] = []
+    skip_docstrings = language == "python"
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        kid = node.kind_id
+        descend = False
+        if kid in comments or (skip_docstrings and _is_docstring(node)):
+            pass
+        elif kid in atomic:
+            out.append((node.start_byte, node.end_byte, atomic[kid]))
+        elif node.child_count == 0:
+            if node.end_byte > node.start_byte:
+                out.append((node.start_byte, node.end_byte, langs.OTHER))
+        else:
+            if kid in unit_kinds:
+                units.append((node.start_byte, node.end_byte))
+            descend = True
+        if descend and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return out, units
+    return out, units  # pragma: no cover
+
+
+def _is_docstring(node: Any) -> bool:
+    """A Python expression statement that is only a string literal (a docstring)."""
+    if node.type != "expression_statement" or node.named_child_count != 1:
+        return False
+    child = node.named_children[0]
+    return bool(child.type in ("string", "concatenated_string"))
+
+
+# Fallback lexer: words, numbers, quoted strings and single punctuation characters;
+# line comments of the language and C block comments are dropped.
+_FALLBACK = re.compile(
+    rb"""(?P<ws>\s+)
+    |(?P<block>/\*.*?(?:\*/|\Z))
+    |(?P<str>"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)
+    |(?P<num>\d[\w.]*)
+    |(?P<word>[A-Za-z_$][\w$]*)
+    |(?P<punct>[^\s\w])""",
+    re.VERBOSE | re.DOTALL,
+)
+_KEYWORDS = frozenset(
+    b"""if then else elif fi for while do done case esac in function return local export
+    def end class module begin rescue ensure yield self nil true false null none and or not
+    sub my our use package foreach unless until last next die print echo let var const
+    public private protected static void int long char float double bool struct enum new
+    try catch finally throw import from as with break continue switch default goto proc set
+    func fn match where mut impl trait type interface extends implements this super""".split()
+)
+
+
+@cache
+def _line_comment_regex(prefixes: tuple[str, ...]) -> re.Pattern[bytes] | None:
+    if not prefixes:
+        return None
+    alts = b"|".join(re.escape(p.encode()) for p in prefixes)
+    # a comment starts at the beginning of a line or after white space
+    return re.compile(rb"(?:^|(?<=\s))(?:" + alts + rb")[^\n]*", re.MULTILINE)
+
+
+def _fallback_tokens(data: bytes, lang: langs.Language) -> list[tuple[int, int, int]]:
+    """Tokens of a language without a grammar (see DESIGN.md, 'Fallback lexer')."""
+    comment_re = _line_comment_regex(lang.line_comments)
+    if comment_re is not None:
+        # blank out comments, keeping offsets and newlines
+        data = comment_re.sub(lambda m: b" " * len(m.group(0)), data)
+    out: list[tuple[int, int, int]] = []
+    for m in _FALLBACK.finditer(data):
+        group = m.lastgroup
+        if group in ("ws", "block"):
+            continue
+        s, e = m.span()
+        if group == "str":
+            out.append((s, e, langs.STRING))
+        elif group == "num":
+            out.append((s, e, langs.NUMBER))
+        elif group == "word":
+            kind = langs.OTHER if m.group(0) in _KEYWORDS else langs.IDENTIFIER
+            out.append((s, e, kind))
+        else:
+            out.append((s, e, langs.OTHER))
+    return out

@@ -1,0 +1,1 @@
+"""Git integrations: `check --staged` / `--diff` and the pre-commit hook."""

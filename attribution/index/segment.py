@@ -1,0 +1,436 @@
+"""An immutable index segment: written once by SegmentWriter, memory-mapped by Segment."""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from attribution.core.tokenize import TokenStream
+from attribution.index import codec
+from attribution.index.format import (
+    SEGMENT_FILE,
+    SEGMENT_VERSION,
+    IndexFormatError,
+    fsync_dir,
+    write_json,
+)
+
+VIEWS = ("exact", "abstract")
+
+SCHEMA = """
+CREATE TABLE blobs (
+    local INTEGER PRIMARY KEY, blob_id TEXT NOT NULL UNIQUE, language TEXT NOT NULL,
+    size INTEGER NOT NULL, tokens INTEGER NOT NULL, lines INTEGER NOT NULL);
+CREATE TABLE repos (
+    repo_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT);
+CREATE TABLE sources (
+    sid INTEGER PRIMARY KEY, blob_local INTEGER NOT NULL, repo_id INTEGER NOT NULL,
+    path TEXT NOT NULL, license TEXT NOT NULL, license_type TEXT NOT NULL,
+    license_evidence TEXT NOT NULL, authors TEXT NOT NULL, copyright TEXT NOT NULL);
+CREATE TABLE people (
+    sid INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL);
+CREATE TABLE skipped (reason TEXT PRIMARY KEY, count INTEGER NOT NULL);
+"""
+INDEXES = """
+CREATE INDEX sources_blob ON sources(blob_local);
+CREATE INDEX sources_repo ON sources(repo_id);
+CREATE INDEX people_value ON people(value);
+CREATE INDEX people_sid ON people(sid);
+"""
+
+
+@dataclass
+class BlobRecord:
+    """A processed blob, ready to be written: fingerprints, sketches, compressed bytes."""
+
+    blob_id: str
+    language: str
+    size: int
+    tokens: int
+    lines: int
+    fingerprints: dict[str, np.ndarray]  # view -> unique uint32 hashes
+    sketches: np.ndarray  # uint8 (m, bits / 8)
+    token_record: bytes
+    content_record: bytes
+    names: np.ndarray | None = None  # distinct identifier hashes (uint32), for names.npy
+
+
+@dataclass
+class SourceRecord:
+    """One file occurrence: where it is, whose it is, under which license."""
+
+    repo_name: str
+    path: str
+    blob_id: str
+    repo_url: str | None = None
+    license: str = "NOASSERTION"
+    license_type: str = "unknown"
+    license_evidence: str = "none"
+    authors: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    copyright: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> int:
+        return codec.source_key(self.repo_name, self.path)
+
+
+@dataclass
+class SegmentWriter:
+    """Collects blobs and sources, then writes a segment directory in one go."""
+
+    path: Path
+    sketch_bytes: int
+    _blobs: dict[str, int] = field(default_factory=dict)
+    _blob_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    _fps: dict[str, list[np.ndarray]] = field(default_factory=lambda: {v: [] for v in VIEWS})
+    _fp_blobs: dict[str, list[np.ndarray]] = field(default_factory=lambda: {v: [] for v in VIEWS})
+    _sketches: list[np.ndarray] = field(default_factory=list)
+    _sketch_blobs: list[np.ndarray] = field(default_factory=list)
+    _sources: dict[int, SourceRecord] = field(default_factory=dict)
+    _skipped: dict[str, int] = field(default_factory=dict)
+    _token_off: list[int] = field(default_factory=lambda: [0])
+    _content_off: list[int] = field(default_factory=lambda: [0])
+    source_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        self._names = NameCounts()
+        self.path.mkdir(parents=True)
+        self._tokens = open(self.path / "tokens.bin", "wb")  # noqa: SIM115
+        self._content = open(self.path / "content.bin", "wb")  # noqa: SIM115
+
+    def add_stored(self, row: tuple[Any, ...], token_record: bytes, content_record: bytes) -> int:
+        """Copy a blob from another segment (merge): row = (blob_id, language, size, tokens, lines).
+
+        Its fingerprints and sketches are added separately with add_arrays."""
+        local = len(self._blob_rows)
+        self._blobs[row[0]] = local
+        self._blob_rows.append((local, *row))
+        self._tokens.write(token_record)
+        self._token_off.append(self._token_off[-1] + len(token_record))
+        self._content.write(content_record)
+        self._content_off.append(self._content_off[-1] + len(content_record))
+        self.source_bytes += int(row[2])
+        self._names.add(codec.decode_tokens(token_record, str(row[1])).identifiers())
+        return local
+
+    def add_arrays(self, view: str, hashes: np.ndarray, blobs: np.ndarray) -> None:
+        """Fingerprints (view) or sketches (view 'sketch') of already stored blobs."""
+        if view == "sketch":
+            self._sketches.append(hashes)
+            self._sketch_blobs.append(blobs.astype(np.uint32))
+        else:
+            self._fps[view].append(hashes)
+            self._fp_blobs[view].append(blobs.astype(np.uint32))
+
+    def local_of(self, blob_id: str) -> int | None:
+        return self._blobs.get(blob_id)
+
+    def has_blob(self, blob_id: str) -> bool:
+        return blob_id in self._blobs
+
+    def add_blob(self, rec: BlobRecord) -> int:
+        """Store a blob once; returns its local id."""
+        local = self._blobs.get(rec.blob_id)
+        if local is not None:
+            return local
+        local = len(self._blob_rows)
+        self._blobs[rec.blob_id] = local
+        self._blob_rows.append((local, rec.blob_id, rec.language, rec.size, rec.tokens, rec.lines))
+        for view in VIEWS:
+            hashes = rec.fingerprints[view]
+            self._fps[view].append(hashes)
+            self._fp_blobs[view].append(np.full(hashes.shape[0], local, dtype=np.uint32))
+        if len(rec.sketches):
+            self._sketches.append(rec.sketches)
+            self._sketch_blobs.append(np.full(len(rec.sketches), local, dtype=np.uint32))
+        if rec.names is None:
+            rec.names = codec.decode_tokens(rec.token_record, rec.language).identifiers()
+        self._names.add(rec.names)
+        self._tokens.write(rec.token_record)
+        self._token_off.append(self._token_off[-1] + len(rec.token_record))
+        self._content.write(rec.content_record)
+        self._content_off.append(self._content_off[-1] + len(rec.content_record))
+        self.source_bytes += rec.size
+        return local
+
+    def add_source(self, src: SourceRecord) -> None:
+        """Record a file occurrence of a stored blob (the last one of a repo+path wins)."""
+        if src.blob_id not in self._blobs:
+            raise KeyError(f"blob {src.blob_id} is not in this segment")
+        self._sources[src.key] = src
+
+    def count_skipped(self, reason: str, n: int = 1) -> None:
+        self._skipped[reason] = self._skipped.get(reason, 0) + n
+
+    @property
+    def blob_count(self) -> int:
+        return len(self._blob_rows)
+
+    def finish(self) -> dict[str, Any]:
+        """Write arrays, metadata and the segment file; returns the segment summary."""
+        self._tokens.close()
+        self._content.close()
+        np.save(self.path / "tokens_off.npy", np.array(self._token_off, dtype=np.uint64))
+        np.save(self.path / "content_off.npy", np.array(self._content_off, dtype=np.uint64))
+        fp_count = {view: self._write_fingerprints(view) for view in VIEWS}
+        self._write_sketches()
+        names, blobs_with = self._names.table()
+        np.save(self.path / "names_hash.npy", names)
+        np.save(self.path / "names_df.npy", blobs_with)
+        self._write_sqlite()
+        summary = {
+            "version": SEGMENT_VERSION,
+            "blobs": len(self._blob_rows),
+            "sources": len(self._sources),
+            "repos": len({s.repo_name for s in self._sources.values()}),
+            "tokens": int(sum(r[4] for r in self._blob_rows)),
+            "source_bytes": self.source_bytes,
+            "fingerprints": fp_count,
+            "names": int(names.shape[0]),
+            "skipped": dict(sorted(self._skipped.items())),
+        }
+        write_json(self.path / SEGMENT_FILE, summary)
+        fsync_dir(self.path)
+        return summary
+
+    def abort(self) -> None:
+        """Drop a half-written segment."""
+        for f in (self._tokens, self._content):
+            f.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def _write_fingerprints(self, view: str) -> int:
+        hashes = _concat(self._fps[view], np.uint32)
+        blobs = _concat(self._fp_blobs[view], np.uint32)
+        pairs = np.unique((hashes.astype(np.uint64) << np.uint64(32)) | blobs.astype(np.uint64))
+        np.save(self.path / f"fp_{view}_hash.npy", (pairs >> np.uint64(32)).astype(np.uint32))
+        np.save(
+            self.path / f"fp_{view}_blob.npy", (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        )
+        return int(pairs.shape[0])
+
+    def _write_sketches(self) -> None:
+        sk = (
+            np.concatenate(self._sketches)
+            if self._sketches
+            else np.zeros((0, self.sketch_bytes), dtype=np.uint8)
+        )
+        np.save(self.path / "sketch.npy", np.ascontiguousarray(sk, dtype=np.uint8))
+        np.save(self.path / "sketch_blob.npy", _concat(self._sketch_blobs, np.uint32))
+
+    def _write_sqlite(self) -> None:
+        db = sqlite3.connect(self.path / "meta.sqlite")
+        try:
+            db.executescript(SCHEMA)
+            db.executemany("INSERT INTO blobs VALUES (?,?,?,?,?,?)", self._blob_rows)
+            repos: dict[str, int] = {}
+            for src in self._sources.values():
+                if src.repo_name not in repos:
+                    repos[src.repo_name] = len(repos)
+                    db.execute(
+                        "INSERT INTO repos VALUES (?,?,?)",
+                        (repos[src.repo_name], src.repo_name, src.repo_url),
+                    )
+            db.executemany(
+                "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    _source_row(s, self._blobs[s.blob_id], repos[s.repo_name])
+                    for s in self._sources.values()
+                ],
+            )
+            db.executemany(
+                "INSERT INTO people VALUES (?,?,?)", _people_rows(self._sources.values())
+            )
+            db.executemany("INSERT INTO skipped VALUES (?,?)", sorted(self._skipped.items()))
+            db.executescript(INDEXES)
+            db.commit()
+        finally:
+            db.close()
+
+
+class NameCounts:
+    """In how many blobs each identifier occurs, counted as blobs are added (kept
+    compact: pending arrays are folded into the table every COMPACT entries)."""
+
+    COMPACT = 4_000_000
+
+    def __init__(self) -> None:
+        self._hash = np.zeros(0, dtype=np.uint32)
+        self._count = np.zeros(0, dtype=np.uint32)
+        self._pending: list[np.ndarray] = []
+        self._size = 0
+
+    def add(self, names: np.ndarray) -> None:
+        self._pending.append(names.astype(np.uint32, copy=False))
+        self._size += int(names.shape[0])
+        if self._size >= self.COMPACT:
+            self._fold()
+
+    def _fold(self) -> None:
+        hashes = np.concatenate([self._hash, *self._pending])
+        counts = np.concatenate([self._count, np.ones(self._size, dtype=np.uint32)])
+        order = np.argsort(hashes, kind="stable")
+        hashes, counts = hashes[order], counts[order]
+        first = np.ones(hashes.shape[0], dtype=bool)
+        first[1:] = hashes[1:] != hashes[:-1]
+        starts = np.flatnonzero(first)
+        self._hash = hashes[starts]
+        self._count = np.add.reduceat(counts, starts).astype(np.uint32) if starts.size else counts
+        self._pending, self._size = [], 0
+
+    def table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted distinct hashes, blobs holding each), both uint32."""
+        self._fold()
+        return self._hash, self._count
+
+
+def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+def _source_row(s: SourceRecord, blob_local: int, repo_id: int) -> tuple[Any, ...]:
+    return (
+        s.key,
+        blob_local,
+        repo_id,
+        s.path,
+        s.license,
+        s.license_type,
+        s.license_evidence,
+        json.dumps(list(s.authors)),
+        json.dumps(list(s.copyright)),
+    )
+
+
+def _people_rows(sources: Any) -> list[tuple[int, str, str]]:
+    rows = []
+    for s in sources:
+        rows += [(s.key, "author", a.casefold()) for a in s.authors]
+        rows += [(s.key, "email", e.casefold()) for e in s.emails]
+    return rows
+
+
+class Segment:
+    """A written segment opened for queries: arrays memory-mapped, metadata in SQLite."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        info_file = path / SEGMENT_FILE
+        if not info_file.exists():
+            raise IndexFormatError(f"segment {path} is incomplete: {SEGMENT_FILE} is missing")
+        self.info = json.loads(info_file.read_text())
+        if self.info.get("version") != SEGMENT_VERSION:
+            raise IndexFormatError(
+                f"segment {path} has version {self.info.get('version')!r}; "
+                f"this program reads version {SEGMENT_VERSION}"
+            )
+        self.n_blobs = int(self.info["blobs"])
+        self.fp_hash = {v: self._array(f"fp_{v}_hash.npy") for v in VIEWS}
+        self.fp_blob = {v: self._array(f"fp_{v}_blob.npy") for v in VIEWS}
+        self.sketch = self._array("sketch.npy")
+        self.sketch_blob = self._array("sketch_blob.npy")
+        names = path / "names_hash.npy"  # absent in segments written before it existed
+        self.names_hash = self._array("names_hash.npy") if names.exists() else None
+        self.names_df = self._array("names_df.npy") if names.exists() else None
+        self.token_off = self._array("tokens_off.npy")
+        self.content_off = self._array("content_off.npy")
+        self._tokens = _map(path / "tokens.bin")
+        self._content = _map(path / "content.bin")
+        uri = f"file:{path / 'meta.sqlite'}?mode=ro&immutable=1"
+        self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self.languages = [
+            r[0] for r in self.db.execute("SELECT language FROM blobs ORDER BY local")
+        ]
+
+    def _array(self, name: str) -> np.ndarray:
+        return np.load(self.path / name, mmap_mode="r", allow_pickle=False)
+
+    def lookup(self, view: str, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(index into hashes, local blob) of every posting, and postings per hash."""
+        table = self.fp_hash[view]
+        lo = np.searchsorted(table, hashes, side="left")
+        hi = np.searchsorted(table, hashes, side="right")
+        counts = (hi - lo).astype(np.int64)
+        total = int(counts.sum())
+        qidx = np.repeat(np.arange(hashes.shape[0]), counts)
+        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+        blobs = np.asarray(self.fp_blob[view][starts + np.arange(total)], dtype=np.int64)
+        return qidx, blobs, counts
+
+    def name_df(self, hashes: np.ndarray) -> np.ndarray | None:
+        """Blobs of this segment holding each identifier hash (None: no name table)."""
+        if self.names_hash is None or self.names_df is None:
+            return None
+        table = self.names_hash
+        at = np.minimum(np.searchsorted(table, hashes), max(table.shape[0] - 1, 0))
+        if table.shape[0] == 0:
+            return np.zeros(hashes.shape[0], dtype=np.int64)
+        return np.where(table[at] == hashes, self.names_df[at], 0).astype(np.int64)
+
+    def token_record(self, local: int) -> bytes:
+        a, b = int(self.token_off[local]), int(self.token_off[local + 1])
+        return bytes(self._tokens[a:b])
+
+    def tokens(self, local: int) -> TokenStream:
+        return codec.decode_tokens(self.token_record(local), self.languages[local])
+
+    def content_record(self, local: int) -> bytes:
+        a, b = int(self.content_off[local]), int(self.content_off[local + 1])
+        return bytes(self._content[a:b])
+
+    def content(self, local: int) -> bytes:
+        return codec.decompress(self.content_record(local))
+
+    def blob_rows(self) -> list[tuple[Any, ...]]:
+        """(local, blob_id, language, size, tokens, lines) of every blob."""
+        return self.db.execute("SELECT * FROM blobs ORDER BY local").fetchall()
+
+    def source_records(self) -> Iterator[tuple[int, SourceRecord]]:
+        """Every source with its local blob (deleted ones included)."""
+        emails: dict[int, list[str]] = {}
+        for sid, value in self.db.execute("SELECT sid, value FROM people WHERE kind = 'email'"):
+            emails.setdefault(sid, []).append(value)
+        sql = """SELECT s.sid, s.blob_local, b.blob_id, r.name, r.url, s.path, s.license,
+                 s.license_type, s.license_evidence, s.authors, s.copyright
+                 FROM sources s JOIN repos r ON r.repo_id = s.repo_id
+                 JOIN blobs b ON b.local = s.blob_local"""
+        for row in self.db.execute(sql):
+            sid, local, blob_id, repo, url, path, lic, lic_type, evidence, authors, cr = row
+            yield (
+                local,
+                SourceRecord(
+                    repo_name=repo,
+                    path=path,
+                    blob_id=blob_id,
+                    repo_url=url,
+                    license=lic,
+                    license_type=lic_type,
+                    license_evidence=evidence,
+                    authors=tuple(json.loads(authors)),
+                    emails=tuple(emails.get(sid, ())),
+                    copyright=tuple(json.loads(cr)),
+                ),
+            )
+
+    def skipped(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT reason, count FROM skipped").fetchall())
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _map(path: Path) -> mmap.mmap | bytes:
+    if os.path.getsize(path) == 0:
+        return b""
+    with open(path, "rb") as f:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)

@@ -1,0 +1,223 @@
+"""An index directory opened for queries: its segments, minus the deletion list."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from attribution.core import search
+from attribution.core.config import Config
+from attribution.core.sketch import estimate_jaccard
+from attribution.core.tokenize import TokenStream
+from attribution.index import codec
+from attribution.index.format import SEGMENTS_DIR, read_manifest
+from attribution.index.segment import Segment
+
+TOKEN_CACHE = 2_000_000  # tokens of decoded streams kept per process (about 60 MB)
+
+_SOURCE_SQL = """
+SELECT s.sid, s.path, s.license, s.license_type, s.authors, s.copyright, r.name, r.url
+FROM sources s JOIN repos r ON r.repo_id = s.repo_id WHERE s.blob_local = ?
+"""
+
+
+def obligations_of(expression: str) -> tuple[str, ...]:
+    """What reusing code under a license requires (empty when the module is absent)."""
+    try:
+        from attribution.core.obligations import obligations
+    except ImportError:  # pragma: no cover - the licenses module ships with the core
+        return ()
+    return tuple(obligations(expression))
+
+
+class _LRU(OrderedDict[Any, Any]):
+    """A least-recently-used cache bounded by the total weight of its values."""
+
+    def __init__(self, budget: int, weigh: Any = lambda value: 1) -> None:
+        super().__init__()
+        self.budget, self.weigh, self.weight = budget, weigh, 0
+        self.lock = threading.Lock()
+
+    def get_or(self, key: Any, make: Any) -> Any:
+        with self.lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+        value = make()
+        with self.lock:
+            if key not in self:
+                self[key] = value
+                self.weight += self.weigh(value)
+            while self.weight > self.budget and len(self) > 1:
+                _, old = self.popitem(last=False)
+                self.weight -= self.weigh(old)
+        return value
+
+
+class Index:
+    """Read side of an index directory; implements attribution.core.search.IndexView."""
+
+    def __init__(self, root: str | Path, **query: Any) -> None:
+        self.root = Path(root)
+        self.manifest = read_manifest(self.root)
+        self.config = Config.from_dict(self.manifest["config"]).with_query(**query)
+        self.segments = [Segment(self.root / SEGMENTS_DIR / n) for n in self.manifest["segments"]]
+        self.bases = np.cumsum([0] + [s.n_blobs for s in self.segments]).tolist()
+        self.deleted = self._load_deletions()
+        self.dead = [self._dead_blobs(s) for s in self.segments]
+        self._tokens = _LRU(TOKEN_CACHE, len)  # decoded token streams, by tokens held
+        self._sources = _LRU(4096)
+        self._faiss: dict[int, Any] = {}
+
+    def _load_deletions(self) -> np.ndarray:
+        name = self.manifest.get("deletions")
+        if not name:
+            return np.zeros(0, dtype=np.int64)
+        return np.load(self.root / name, allow_pickle=False).astype(np.int64)
+
+    def _dead_blobs(self, seg: Segment) -> np.ndarray:
+        """Blobs of a segment whose every source is deleted."""
+        dead = np.zeros(seg.n_blobs, dtype=bool)
+        if self.deleted.size == 0:
+            return dead
+        live = np.zeros(seg.n_blobs, dtype=np.int64)
+        for sid, blob in seg.db.execute("SELECT sid, blob_local FROM sources"):
+            if not self.is_deleted(sid):
+                live[blob] += 1
+        dead[live == 0] = True
+        return dead
+
+    def is_deleted(self, sid: int) -> bool:
+        i = int(np.searchsorted(self.deleted, sid))
+        return i < self.deleted.size and int(self.deleted[i]) == sid
+
+    def _locate(self, handle: int) -> tuple[Segment, int]:
+        seg = int(np.searchsorted(self.bases, handle, side="right")) - 1
+        return self.segments[seg], handle - int(self.bases[seg])
+
+    # --- IndexView -----------------------------------------------------------------
+    def lookup(self, view: str, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        df = np.zeros(hashes.shape[0], dtype=np.int64)
+        parts_q, parts_b = [], []
+        for i, seg in enumerate(self.segments):
+            qidx, local, counts = seg.lookup(view, hashes)
+            df += counts
+            live = ~self.dead[i][local]
+            parts_q.append(qidx[live])
+            parts_b.append(local[live] + int(self.bases[i]))
+        qidx = np.concatenate(parts_q) if parts_q else np.zeros(0, np.int64)
+        blobs = np.concatenate(parts_b) if parts_b else np.zeros(0, np.int64)
+        return qidx, blobs, df[qidx]
+
+    def name_df(self, hashes: np.ndarray) -> tuple[np.ndarray, int] | None:
+        """Blobs holding each identifier hash, and blobs in all (None: a segment of the
+        index predates name tables). Removed blobs still count until the next merge."""
+        df = np.zeros(hashes.shape[0], dtype=np.int64)
+        for seg in self.segments:
+            part = seg.name_df(hashes)
+            if part is None:
+                return None
+            df += part
+        return df, int(self.bases[-1])
+
+    def near(self, sketches: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        bits = sketches.shape[1] * 8
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for i, seg in enumerate(self.segments):
+            if seg.sketch.shape[0] == 0:
+                continue
+            dist, ids = self._faiss_index(i).search(np.ascontiguousarray(sketches), k)
+            ok = ids >= 0
+            qidx = np.nonzero(ok)[0]
+            local = np.asarray(seg.sketch_blob[ids[ok]], dtype=np.int64)
+            live = ~self.dead[i][local]
+            sims = estimate_jaccard(dist[ok], bits)
+            parts.append((qidx[live], local[live] + int(self.bases[i]), sims[live]))
+        if not parts:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, np.zeros(0)
+        return tuple(np.concatenate([p[j] for p in parts]) for j in range(3))  # type: ignore[return-value]
+
+    def _faiss_index(self, i: int) -> Any:
+        index = self._faiss.get(i)
+        if index is None:
+            import faiss
+
+            faiss.omp_set_num_threads(1)  # one query is small: threads cost more than they give
+            sk = np.ascontiguousarray(self.segments[i].sketch)
+            index = faiss.IndexBinaryFlat(sk.shape[1] * 8)
+            index.add(sk)
+            self._faiss[i] = index
+        return index
+
+    def tokens(self, blob: int) -> TokenStream:
+        seg, local = self._locate(blob)
+        result: TokenStream = self._tokens.get_or(blob, lambda: seg.tokens(local))
+        return result
+
+    def sources(self, blob: int) -> list[search.Source]:
+        cached: list[search.Source] = self._sources.get_or(blob, lambda: self._read_sources(blob))
+        return list(cached)
+
+    def _read_sources(self, blob: int) -> list[search.Source]:
+        seg, local = self._locate(blob)
+        blob_id = seg.db.execute("SELECT blob_id FROM blobs WHERE local = ?", (local,)).fetchone()[
+            0
+        ]
+        out = [
+            self._source(row, blob_id)
+            for row in seg.db.execute(_SOURCE_SQL, (local,))
+            if not self.is_deleted(row[0])
+        ]
+        out.sort(key=search.authority)
+        return out
+
+    @staticmethod
+    def _source(row: tuple[Any, ...], blob_id: str) -> search.Source:
+        sid, path, lic, lic_type, authors, copyright_, repo, url = row
+        return search.Source(
+            id=codec.source_id(sid),
+            repo_name=repo,
+            path=path,
+            blob_id=blob_id,
+            url=url,
+            license=lic,
+            license_type=lic_type,
+            authors=tuple(json.loads(authors)),
+            copyright=tuple(json.loads(copyright_)),
+            obligations=obligations_of(lic),
+        )
+
+    # --- look-ups by id ---------------------------------------------------------------
+    def find_source(self, source_id: str) -> tuple[search.Source, int] | None:
+        """A source by its public id, with its blob handle; None when unknown or removed."""
+        sid = codec.parse_source_id(source_id)
+        if self.is_deleted(sid):
+            return None
+        for i, seg in enumerate(self.segments):
+            row = seg.db.execute("SELECT blob_local FROM sources WHERE sid = ?", (sid,)).fetchone()
+            if row:
+                handle = int(self.bases[i]) + int(row[0])
+                for src in self.sources(handle):
+                    if src.id == source_id:
+                        return src, handle
+        return None
+
+    def content(self, blob: int) -> bytes:
+        seg, local = self._locate(blob)
+        return seg.content(local)
+
+    def close(self) -> None:
+        for seg in self.segments:
+            seg.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

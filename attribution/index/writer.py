@@ -1,0 +1,125 @@
+"""Atomic changes to an index directory: one writer at a time, one manifest rename."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from attribution.index.format import (
+    MANIFEST_FILE,
+    SEGMENTS_DIR,
+    IndexFormatError,
+    fsync_dir,
+    new_manifest,
+    read_manifest,
+    write_manifest,
+)
+from attribution.index.segment import SegmentWriter
+
+LOCK_FILE = ".lock"
+_OWN_NAMES = {MANIFEST_FILE, SEGMENTS_DIR, LOCK_FILE}
+
+
+class IndexBusyError(RuntimeError):
+    """Another process is writing to the same index."""
+
+
+@contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """Hold the index's writer lock (a second writer fails at once, naming the index)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK_FILE, "a+") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(f"index {root} is being written by another process") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def check_buildable(root: Path) -> None:
+    """Refuse to build into a directory holding something other than an index."""
+    if not root.exists():
+        return
+    if (root / MANIFEST_FILE).exists():
+        read_manifest(root)  # refuses other formats and newer versions: never clobber them
+        return
+    foreign = sorted(p.name for p in root.iterdir() if p.name not in _OWN_NAMES)
+    if foreign:
+        raise IndexFormatError(
+            f"refusing to build into {root}: it is not an index and holds {', '.join(foreign[:3])}"
+        )
+
+
+def new_segment(root: Path, sketch_bytes: int) -> SegmentWriter:
+    """A segment writer in a hidden temporary directory of the index."""
+    tmp = root / SEGMENTS_DIR / f".tmp-{uuid.uuid4().hex}"
+    return SegmentWriter(tmp, sketch_bytes)
+
+
+def publish(
+    root: Path, writers: list[SegmentWriter], build_config: dict[str, Any], *, replace: bool
+) -> dict[str, Any]:
+    """Move finished segments into place, then switch the manifest to them in one rename.
+
+    replace=True starts a new index (old segments and deletions are dropped after the
+    switch); otherwise the segments are added to the current manifest.
+    """
+    manifest = _current_or_new(root, build_config, replace)
+    names = []
+    for w in writers:
+        name = f"seg-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        os.replace(w.path, root / SEGMENTS_DIR / name)
+        names.append(name)
+    fsync_dir(root / SEGMENTS_DIR)
+    old = set(manifest["segments"])
+    old_deletions = manifest.get("deletions")
+    manifest["segments"] = names if replace else manifest["segments"] + names
+    if replace:
+        manifest["deletions"] = None
+    write_manifest(root, manifest)
+    if replace:
+        collect_garbage(root, keep=set(names), old=old, old_deletions=old_deletions)
+    return manifest
+
+
+def _current_or_new(root: Path, build_config: dict[str, Any], replace: bool) -> dict[str, Any]:
+    if (root / MANIFEST_FILE).exists():
+        manifest = read_manifest(root)
+        if replace:
+            fresh = new_manifest(build_config)
+            fresh["created"] = manifest.get("created", fresh["created"])
+            fresh["segments"] = manifest["segments"]
+            fresh["deletions"] = manifest.get("deletions")
+            return fresh
+        if manifest["config"] != build_config:
+            raise IndexFormatError(
+                f"index {root} was built with {manifest['config']}, not {build_config}"
+            )
+        return manifest
+    if not replace:
+        raise IndexFormatError(
+            f"no index at {root}: build one first with 'attribution index build'"
+        )
+    return new_manifest(build_config)
+
+
+def collect_garbage(
+    root: Path, keep: set[str], old: set[str], old_deletions: str | None = None
+) -> None:
+    """Remove segments and deletion lists the manifest no longer names."""
+    for name in old - keep:
+        shutil.rmtree(root / SEGMENTS_DIR / name, ignore_errors=True)
+    if old_deletions:
+        (root / old_deletions).unlink(missing_ok=True)
+    for stale in (root / SEGMENTS_DIR).glob(".tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)

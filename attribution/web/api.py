@@ -1,0 +1,230 @@
+"""The HTTP API of SPEC.md: one decorated function per endpoint. Requests are validated
+and /openapi.json is generated from the same pydantic models (web/schemas.py) by spectree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, request
+from pydantic import ValidationError
+from spectree import Response, SpecTree
+from spectree.models import SecureType, SecurityScheme, SecuritySchemeData
+
+from attribution.web import schemas as m
+from attribution.web.auth import require
+from attribution.web.errors import ApiError, validation_message
+from attribution.web.service import Service
+
+ADMIN = "admin_bearer"
+READ = "read_bearer"
+_ERR = m.ErrorResponse
+
+
+def errors(*statuses: int) -> dict[str, Any]:
+    """Response declarations for error statuses (all share ErrorResponse)."""
+    return {f"HTTP_{s}": _ERR for s in statuses}
+
+
+def _on_validation(req: Any, resp: Any, err: Exception | None, instance: Any, adapter: Any) -> None:
+    """spectree's hook before a view: a request that fails its model is a 422 of ours."""
+    if isinstance(err, ValidationError):
+        raise ApiError(422, "invalid_request", validation_message(err))
+    if err is not None:
+        raise ApiError(422, "invalid_request", str(err))
+
+
+def make_spec() -> SpecTree:
+    return SpecTree(
+        "flask",
+        title="attribution",
+        description="Where was this code copied from? Source files, line ranges, licenses, "
+        'authors. Errors are `{"error": {"code", "message"}}` with a 4xx status for bad '
+        "requests; 503 when a query runs out of time.",
+        version="1",
+        mode="strict",
+        naming_strategy=lambda model: model.__name__,
+        nested_naming_strategy=lambda parent, child: child,
+        before=_on_validation,
+        validation_error_model=_ERR,
+        page_templates={},
+        security_schemes=[
+            SecurityScheme(
+                name=ADMIN, data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer")
+            ),
+            SecurityScheme(
+                name=READ, data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer")
+            ),
+        ],
+    )
+
+
+def service() -> Service:
+    svc: Service = current_app.extensions["attribution"]
+    return svc
+
+
+def register(app: Flask, spec: SpecTree) -> None:
+    """Add every endpoint of the API to the app."""
+    _queries(app, spec)
+    _reads(app, spec)
+    _admin(app, spec)
+    _meta(app, spec)
+
+
+def _queries(app: Flask, spec: SpecTree) -> None:
+    read: list[dict[str, list[str]]] = [{}, {READ: []}]  # open, or the read token when set
+
+    @app.post("/v1/attribute")
+    @spec.validate(
+        json=m.AttributeRequest,
+        resp=Response(HTTP_200=m.AttributeResponse, **errors(400, 401, 403, 413, 503)),
+        tags=["query"],
+        security=read,
+    )
+    def attribute(json: m.AttributeRequest) -> Any:
+        """Attribute one snippet.
+
+        The answer is one query's result (SPEC.md): verdict, matches best first, each with
+        its source, license, authors, line ranges on both sides, coverage and copies.
+        """
+        return service().attribute(
+            json.code,
+            language=json.language,
+            filename=json.filename,
+            top=json.top,
+            min_tokens=json.min_tokens,
+        )
+
+    @app.post("/v1/batch")
+    @spec.validate(
+        json=m.BatchRequest,
+        resp=Response(HTTP_200=m.BatchResponse, **errors(400, 401, 403, 413, 503)),
+        tags=["query"],
+        security=read,
+    )
+    def batch(json: m.BatchRequest) -> Any:
+        """Attribute several snippets.
+
+        Each result carries its item's id; an item that cannot be attributed (unknown
+        language, empty code, out of time) gets an `error` instead, the others still answer.
+        """
+        items = [item.model_dump() for item in json.items]
+        return {"results": service().batch(items, json.top)}
+
+
+def _reads(app: Flask, spec: SpecTree) -> None:
+    read: list[dict[str, list[str]]] = [{}, {READ: []}]  # open, or the read token when set
+
+    @app.get("/v1/sources/<source_id>")
+    @spec.validate(
+        query=m.SourceQuery,
+        resp=Response(HTTP_200=m.SourceExcerpt, **errors(401, 403, 404)),
+        tags=["sources"],
+        security=read,
+        path_parameter_descriptions={"source_id": "a source id from a match (`s:` + 16 hex)"},
+    )
+    def source(source_id: str, query: m.SourceQuery) -> Any:
+        """A source's metadata and a redacted excerpt of its lines."""
+        return service().source(source_id, query.lines)
+
+    @app.get("/v1/lookup")
+    @spec.validate(
+        query=m.LookupQuery,
+        resp=Response(HTTP_200=m.LookupResponse, **errors(401, 403)),
+        tags=["sources"],
+        security=read,
+    )
+    def lookup(query: m.LookupQuery) -> Any:
+        """Is my code in this index? Counts and repositories of a repo's or an author's
+        live sources (matched as an opt-out would match them)."""
+        return service().lookup(query.repo, query.author)
+
+    @app.get("/v1/stats")
+    @spec.validate(
+        resp=Response(HTTP_200=m.StatsResponse, **errors(401, 403)), tags=["meta"], security=read
+    )
+    def stats() -> Any:
+        """Index size, sources, blobs, languages, licenses."""
+        return service().stats()
+
+    @app.get("/v1/languages")
+    @spec.validate(resp=Response(HTTP_200=m.LanguagesResponse), tags=["meta"])
+    def languages() -> Any:
+        """The languages the engine knows, their file extensions and comment syntax."""
+        return service().languages()
+
+
+def _admin(app: Flask, spec: SpecTree) -> None:
+    @app.post("/v1/optout")
+    @spec.validate(
+        json=m.OptOutRequest,
+        resp=Response(HTTP_200=m.OptOutResponse, **errors(400, 401, 403, 429, 503)),
+        tags=["admin"],
+        security={ADMIN: []},
+    )
+    def optout(json: m.OptOutRequest) -> Any:
+        """Remove a repository's or an author's sources from the index, at once.
+
+        The removal follows content: copies of the removed files in other repositories
+        (the identical file, or the same code with other layout or comments) go too, and
+        the answer counts them (`copies`); `"follow": false` in the body removes only the
+        sources the rules name. Needs the admin bearer token; rate-limited (429 with
+        Retry-After beyond).
+        """
+        return service().opt_out(json.repo, json.author, _follow(json))
+
+
+def _follow(body: m.OptOutRequest) -> bool:
+    """The opt-out's `follow` flag (default true), read from the raw body until the
+    request model declares it."""
+    declared = getattr(body, "follow", None)
+    if isinstance(declared, bool):
+        return declared
+    raw = request.get_json(silent=True)
+    value = raw.get("follow", True) if isinstance(raw, dict) else True
+    if not isinstance(value, bool):
+        raise ApiError(422, "invalid_request", "follow: Input should be a valid boolean")
+    return value
+
+
+def _meta(app: Flask, spec: SpecTree) -> None:
+    @app.get("/healthz")
+    @spec.validate(resp=Response(HTTP_200=m.Health), tags=["meta"])
+    def healthz() -> Any:
+        """Liveness: the index is open."""
+        service().index.get()
+        return {"status": "ok"}
+
+    @app.get("/")
+    @spec.validate(
+        resp=Response(HTTP_200=(None, "the web page (text/html)")),
+        tags=["page"],
+        skip_validation=True,  # a file response: nothing to validate
+    )
+    def page() -> Any:
+        """The web page: paste code, see matches side by side with licenses."""
+        assert app.static_folder is not None
+        html = (Path(app.static_folder) / "index.html").read_bytes()
+        return app.response_class(html, mimetype="text/html")
+
+    @app.get("/openapi.json")
+    def openapi_json() -> Any:
+        return app.json.response(spec.spec)
+
+
+def check_access(svc: Service) -> None:
+    """Before a request: the read token (when set) for reads, the admin rules for admin."""
+    endpoint = request.endpoint or ""
+    settings = svc.settings
+    if endpoint == "optout":
+        svc.admin_bucket.check()
+        if settings.admin_token_sha256 is None:
+            raise ApiError(403, "forbidden", "opt-out is disabled: no admin token was set")
+        require(request, settings.admin_token_sha256, what="opt-out")
+    elif endpoint in READ_ENDPOINTS and settings.read_token_sha256 is not None:
+        require(request, settings.read_token_sha256, settings.admin_token_sha256, what="reading")
+
+
+READ_ENDPOINTS = frozenset({"attribute", "batch", "source", "lookup", "stats"})
+JSON_ENDPOINTS = frozenset({"attribute", "batch", "optout"})  # POST with a JSON body

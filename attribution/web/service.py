@@ -1,0 +1,126 @@
+"""What one service process holds (settings, the index, the admin rate limit) and the
+work behind each endpoint, free of HTTP details other than ApiError."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from attribution.core.languages import ALIASES, LANGUAGES
+from attribution.core.search import attribute
+from attribution.index.stats import stats
+from attribution.web.auth import TokenBucket
+from attribution.web.deadline import QueryTimeout, deadline
+from attribution.web.errors import EXPECTED, ApiError, to_api_error
+from attribution.web.excerpt import source_excerpt
+from attribution.web.indexref import IndexRef
+from attribution.web.lookup import lookup, opt_out
+from attribution.web.settings import Settings
+
+
+class Service:
+    """The state of one process; shared by its threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.index = IndexRef(settings.index)
+        self.admin_bucket = TokenBucket(settings.admin_burst, settings.admin_refill_s)
+        self._stats: tuple[int, dict[str, Any]] | None = None
+        self._stats_lock = threading.Lock()
+
+    # --- queries ------------------------------------------------------------------------
+    def attribute(
+        self,
+        code: str,
+        *,
+        language: str | None = None,
+        filename: str | None = None,
+        top: int | None = None,
+        min_tokens: int | None = None,
+        budget_ms: float | None = None,
+    ) -> dict[str, Any]:
+        """One query's result, within the query time budget (QueryTimeout beyond)."""
+        index = self.index.get()
+        data = code.encode("utf-8", "surrogatepass")
+        limit = index.config.max_query_bytes
+        if len(data) > limit:
+            raise ApiError(413, "too_large", f"code is {len(data):,} bytes; the limit is {limit:,}")
+        config = index.config.with_query(top=top, min_tokens=min_tokens)
+        budget = self.settings.query_timeout_ms if budget_ms is None else budget_ms
+        with deadline(budget / 1000.0):
+            return attribute(data, index, language=language, filename=filename, config=config)
+
+    def batch(self, items: list[dict[str, Any]], top: int | None) -> list[dict[str, Any]]:
+        """Each item's result or error; 503 when the whole batch runs out of time."""
+        if len(items) > self.settings.max_batch:
+            raise ApiError(
+                413,
+                "too_large",
+                f"{len(items)} items; a batch holds at most {self.settings.max_batch}",
+            )
+        started = time.monotonic()
+        total = self.settings.batch_timeout_ms
+        results = []
+        for item in items:
+            budget = float(self.settings.query_timeout_ms)
+            if total:
+                left = total - (time.monotonic() - started) * 1000.0
+                if left <= 0:
+                    raise QueryTimeout(f"the batch ran past its time budget of {total} ms")
+                budget = min(budget, left) if budget else left
+            results.append(self._batch_item(item, top, budget))
+        return results
+
+    def _batch_item(self, item: dict[str, Any], top: int | None, budget: float) -> dict[str, Any]:
+        try:
+            result = self.attribute(
+                item["code"],
+                language=item.get("language"),
+                filename=item.get("filename"),
+                top=top,
+                budget_ms=budget,
+            )
+        except EXPECTED as err:  # one bad or slow item does not fail the batch
+            api = to_api_error(err)
+            return {"id": item["id"], "error": {"code": api.code, "message": api.message}}
+        return {"id": item["id"], **result}
+
+    # --- reads ---------------------------------------------------------------------------
+    def source(self, source_id: str, lines: str | None) -> dict[str, Any]:
+        return source_excerpt(self.index.get(), source_id, lines, self.settings.max_excerpt_lines)
+
+    def lookup(self, repo: str | None, author: str | None) -> dict[str, Any]:
+        return lookup(self.index.get(), repo, author)
+
+    def stats(self) -> dict[str, Any]:
+        """Index statistics, computed once per version of the index."""
+        self.index.get()
+        generation = self.index.generation
+        with self._stats_lock:
+            if self._stats is None or self._stats[0] != generation:
+                info = stats(self.index.root)
+                info.pop("index", None)  # the server's file system path is nobody's business
+                self._stats = (generation, info)
+            return self._stats[1]
+
+    @staticmethod
+    def languages() -> dict[str, Any]:
+        out = []
+        for lang in LANGUAGES.values():
+            block = lang.block_comments[0] if lang.block_comments else None
+            out.append(
+                {
+                    "name": lang.name,
+                    "extensions": list(lang.extensions),
+                    "line_comment": lang.line_comments[0] if lang.line_comments else None,
+                    "block_comment": list(block) if block else None,
+                }
+            )
+        return {"languages": out, "aliases": dict(ALIASES)}
+
+    # --- admin -----------------------------------------------------------------------------
+    def opt_out(self, repo: str | None, author: str | None, follow: bool = True) -> dict[str, Any]:
+        answer = opt_out(self.index.root, repo, author, follow)
+        self.index.get()  # re-open now: the removals show in the very next answer
+        return answer
