@@ -8,19 +8,24 @@
     python bench/attribution_bench.py report     # docs/benchmarks.md and its charts
 
 Everything built (split index, queries, peers, synthetic corpora) lives in $BENCH_CACHE
-(default ~/.cache/attribution-bench); results go to bench/out/ and docs/.
+(default ~/.cache/attribution-bench); results go to bench/results/ (committed: the README's
+and docs/benchmarks.md's figures are copied from them) and the report to docs/. Every
+result records the run it was measured in (time, command, commit, load average), and the
+report labels each tool and row with its run: `rescore --rerun-ours` measures our engine
+in a new run while the peers keep the run they were measured in.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-OUT = HERE / "out"
+OUT = HERE / "results"
 
 
 def main() -> None:
@@ -54,9 +59,13 @@ def main() -> None:
 
         accuracy.rescore(seed=args.seed, out=OUT / "accuracy.json", rerun_ours=args.rerun_ours)
     if args.stage in ("all", "tuning"):
-        from attrbench import tuning
+        from attrbench import runs, tuning
 
-        tuning.run(seed=args.seed, builds=args.build_variants, out=OUT / "tuning.json")
+        record = runs.start("tuning: our engine, one setting changed at a time")
+        result = tuning.run(seed=args.seed, builds=args.build_variants)
+        result = {"run": record["id"], "runs": {record["id"]: runs.finish(record)}, **result}
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "tuning.json").write_text(json.dumps(result, indent=1))
     if args.stage in ("all", "scale"):
         from attrbench import scale
 

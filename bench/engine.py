@@ -7,13 +7,16 @@ peak memory is the serving memory alone) times in-process queries of 10, 30 and 
 cut from indexed files. Baselines measured in the same run give ratios that do not depend
 on how busy the machine is: tokenizing alone (the floor of any build) for the build, and a
 plain substring scan of every stored file for queries. Prints JSON; writes it to
-bench/out/engine.json.
+bench/results/engine.json (committed: the README's engine figures are copied from it), with
+the run's record: when, which command, the commit, and the load average at the start, before
+the queries and at the end (the machine may be shared).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import statistics
@@ -27,7 +30,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "files.parquet"
+DEFAULT_OUT = ROOT / "bench" / "results" / "engine.json"
 LENGTHS = (10, 30, 100)
 
 
@@ -145,14 +150,27 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--queries", type=int, default=300, help="queries per snippet length")
     parser.add_argument("--index", type=Path, help="reuse (or keep) the index here")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_only:
         print(json.dumps(measure_queries(args.index, args.queries)))
         return
+    report = run(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Build (unless --index holds one), the tokenizing floor, then queries in a child."""
+    from attrbench import runs
+
+    record = runs.start("engine: build, index size, query latency")
+    report: dict[str, Any] = {"run": record["id"], "runs": {record["id"]: record}}
+    report.update({"corpus": str(args.corpus), "jobs": args.jobs})
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = args.index or Path(tmp) / "index"
-        report: dict[str, Any] = {"corpus": str(args.corpus), "jobs": args.jobs}
         if not (index_dir / "MANIFEST.json").exists():
             report["build"] = measure_build(args.corpus, index_dir, args.jobs)
         report["baseline"] = tokenize_baseline(args.corpus)
@@ -161,25 +179,20 @@ def main() -> None:
             report["build"]["ratio_to_tokenize_floor"] = round(
                 report["build"]["mb_per_s"] / floor, 2
             )
-        serve = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--serve-only",
-                "--index",
-                str(index_dir),
-                "--queries",
-                str(args.queries),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        report["queries"] = json.loads(serve.stdout)
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "engine.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+        record["load_avg_before_queries"] = [round(x, 2) for x in os.getloadavg()]
+        report["queries"] = serve(index_dir, args.queries)
+    runs.finish(record)
+    return report
+
+
+def serve(index_dir: Path, queries: int) -> dict[str, Any]:
+    """measure_queries in a fresh process, so its peak memory is the serving memory."""
+    child = [sys.executable, __file__, "--serve-only", "--index", str(index_dir)]
+    proc = subprocess.run(
+        [*child, "--queries", str(queries)], check=True, capture_output=True, text=True
+    )
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from attrbench import generate, metrics, ours, peers
+from attrbench import generate, metrics, ours, peers, runs
 from attrbench.corpus import cache_dir
 from attrbench.prepare import prepare
 
@@ -56,6 +56,9 @@ def run(
 ) -> dict[str, Any]:
     cache = cache_dir()
     started = time.perf_counter()
+    run_record = runs.start("accuracy: our engine and the peers on the same queries")
+    run_id = run_record["id"]
+    fresh_index = not (cache / f"split-s{seed}" / "index" / "MANIFEST.json").exists()
     prep = prepare(seed=seed)
     plan = generate.Plan(seed, per_language, heldout_per_language, boilerplate_per_kind)
     queries = generate.generate(prep.indexed, prep.heldout, plan)
@@ -73,27 +76,39 @@ def run(
         "counts": _counts(queries),
         "held_packages": prep.held_packages,
         "index": {"files": len(prep.corpus_files), **prep.build},
+        "runs": {run_id: run_record},
         "tools": {},
     }
+    result["index"]["run"] = _index_run(prep.index_dir.parent, run_id if fresh_index else None)
     answers = ours.run(prep.index_dir, queries)
-    result["tools"]["attribution"] = {"status": "ok", **score_tool(queries, answers)}
+    result["tools"]["attribution"] = {"status": "ok", "run": run_id, **score_tool(queries, answers)}
     result["misses"] = misses(queries, answers)
     work = cache / f"peers-s{seed}"
     got = peers.run_all(cache, work, prep.corpus_files, queries, only=peer_names)
     for name, r in got.items():
         if r["status"] != "ok":
-            result["tools"][name] = r
+            result["tools"][name] = {**r, "run": run_id}
             continue
         info = {k: v for k, v in r.items() if k != "answers"}
-        result["tools"][name] = {**info, **score_tool(queries, r["answers"])}
+        result["tools"][name] = {**info, "run": run_id, **score_tool(queries, r["answers"])}
         (work / f"{name}-answers.json").write_text(json.dumps(r["answers"]))
     (cache / f"ours-answers-s{seed}.json").write_text(json.dumps(answers))
     result["seconds"] = time.perf_counter() - started
     result["load_avg_end"] = os.getloadavg()[0]
+    runs.finish(run_record)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1, default=str))
     return result
+
+
+def _index_run(split_dir: Path, built_now: str | None) -> str:
+    """The run that built the (cached) split index: recorded beside it when it is built,
+    UNRECORDED when it was built before runs were recorded."""
+    stamp = split_dir / "build-run.txt"
+    if built_now:
+        stamp.write_text(built_now)
+    return stamp.read_text().strip() if stamp.exists() else runs.UNRECORDED
 
 
 def _counts(queries: list[generate.Query]) -> dict[str, Any]:
@@ -149,16 +164,28 @@ def misses(queries: list[generate.Query], answers: dict[str, Any]) -> dict[str, 
 def rescore(seed: int = 1, out: Path | None = None, rerun_ours: bool = False) -> dict[str, Any]:
     """Score again from the saved answers of the last run; with rerun_ours, our engine
     (as it is now) answers the same queries on the same split index first. Peers are not
-    run again: their saved answers are scored as they are."""
+    run again: their saved answers are scored as they are, and keep the run they were
+    measured in, so the report labels each tool with its own run."""
     cache = cache_dir()
-    assert out is not None and out.exists(), "rescore needs the accuracy.json of a run"
+    if out is None or not out.exists():
+        raise SystemExit(f"rescore needs the accuracy.json of a run; {out} does not exist")
     result: dict[str, Any] = json.loads(out.read_text())
+    what = "rescore: our engine run again, peers' saved answers scored again"
+    record = runs.start(what if rerun_ours else "rescore: saved answers scored again")
+    result.setdefault("runs", {})[record["id"]] = record
     queries = generate.load(cache / f"queries-s{seed}.jsonl")
     saved_ours = cache / f"ours-answers-s{seed}.json"
+    ours_run = runs.of(result["tools"].get("attribution"))
     if rerun_ours:
         saved_ours.write_text(json.dumps(ours.run(cache / f"split-s{seed}" / "index", queries)))
+        ours_run = record["id"]
     answers = json.loads(saved_ours.read_text())
-    result["tools"]["attribution"] = {"status": "ok", **score_tool(queries, answers)}
+    result["tools"]["attribution"] = {
+        "status": "ok",
+        "run": ours_run,
+        "scored_in": record["id"],
+        **score_tool(queries, answers),
+    }
     result["misses"] = misses(queries, answers)
     for name, tool in result["tools"].items():
         saved = cache / f"peers-s{seed}" / f"{name}-answers.json"
@@ -166,7 +193,9 @@ def rescore(seed: int = 1, out: Path | None = None, rerun_ours: bool = False) ->
             continue
         keep = {k: v for k, v in tool.items() if k in ("status", "build_s", "wall_s", "note")}
         keep.update({k: v for k, v in tool.items() if k in ("hashes", "args", "query_s")})
+        keep.update({"run": runs.of(tool), "scored_in": record["id"]})
         peer_answers = json.loads(saved.read_text())
         result["tools"][name] = {**keep, **score_tool(queries, peer_answers)}
+    runs.finish(record)
     out.write_text(json.dumps(result, indent=1, default=str))
     return result

@@ -1,10 +1,13 @@
-"""docs/benchmarks.md and its charts, from bench/out/accuracy.json and scale.json."""
+"""docs/benchmarks.md and its charts, from bench/results/accuracy.json, scale.json and
+tuning.json; every tool and row is labelled with the run it was measured in."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
+
+from attrbench import runs
 
 TRANSFORMS = ("verbatim", "type1", "type2", "type3-10", "type3-20", "type3-30", "embed")
 TOOLS = ("attribution", "dolos", "copydetect", "jscpd", "scanoss")
@@ -45,6 +48,11 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out) + "\n"
 
 
+def name(acc: dict[str, Any], tool: str) -> str:
+    """A tool's name, tagged with its run when the tools come from more than one run."""
+    return runs.tool_name(acc, tool, NAMES[tool])
+
+
 def _ok(acc: dict[str, Any]) -> list[str]:
     return [t for t in TOOLS if acc["tools"].get(t, {}).get("status") == "ok"]
 
@@ -61,7 +69,7 @@ def _point(tool: dict[str, Any], which: str | bool) -> dict[str, Any] | None:
 
 def recall_by_transform(acc: dict[str, Any], at99: str | bool) -> str:
     tools = _ok(acc)
-    header = ["transformation", "queries", *[NAMES[t] for t in tools]]
+    header = ["transformation", "queries", *[name(acc, t) for t in tools]]
     rows = []
     for tr in (*TRANSFORMS, "heldout", "boilerplate"):
         n = None
@@ -88,19 +96,19 @@ def overall_rows(acc: dict[str, Any]) -> str:
         if not tool:
             continue
         if tool.get("status") != "ok":
-            rows.append([NAMES[t], "did not run: " + tool.get("error", "")[:200], *[""] * 6])
+            rows.append([name(acc, t), "did not run: " + tool.get("error", "")[:200], *[""] * 6])
             continue
         for key, label in POINTS.items():
             ev = tool.get(key)
             if ev is None:
                 mp = pct(tool.get("max_precision"))
-                rows.append([NAMES[t], label, f"never reached (best {mp})", "", "", "", "", ""])
+                rows.append([name(acc, t), label, f"never reached (best {mp})", "", "", "", "", ""])
                 continue
             o, p = ev["overall"], ev["positives"]
             thr = "" if key == "default" else f" (score ≥ {num(ev['threshold'], 3)})"
             rows.append(
                 [
-                    NAMES[t],
+                    name(acc, t),
                     label + thr,
                     pct(p["recall"]),
                     pct(o["precision"]),
@@ -127,7 +135,7 @@ def by_language(acc: dict[str, Any]) -> str:
             cells.append(pct(g["recall"]) if g else "–")
         ours = acc["tools"]["attribution"]["default"]["by_language"][lang]
         rows.append([lang, str(ours["n"]), pct(ours["precision"]), pct(ours["f1"]), *cells])
-    header = ["language", "queries", "our precision", "our F1", *[NAMES[t] for t in tools]]
+    header = ["language", "queries", "our precision", "our F1", *[name(acc, t) for t in tools]]
     return table(header, rows)
 
 
@@ -174,7 +182,7 @@ def negatives(acc: dict[str, Any]) -> str:
         rows.append([kind.replace("boilerplate:", "boilerplate: "), str(n), *cells])
     header = ["negatives", "queries"]
     for t in tools:
-        header += [f"{NAMES[t]} default", f"{NAMES[t]} @99%"]
+        header += [f"{name(acc, t)} default", f"{name(acc, t)} @99%"]
     return table(header, rows)
 
 
@@ -200,7 +208,7 @@ def speed(acc: dict[str, Any]) -> str:
         ratio = None if per_q is None or not ours.get("ms_mean") else per_q / ours["ms_mean"]
         rows.append(
             [
-                NAMES[t],
+                name(acc, t),
                 SCALING[t],
                 num(prep, 1) if prep is not None else "–",
                 num(tm.get("ms_p50")),
@@ -209,6 +217,7 @@ def speed(acc: dict[str, Any]) -> str:
                 num(per_1000, 1),
                 num(with_prep, 1),
                 "1×" if t == "attribution" else (f"{ratio:.2g}×" if ratio else "–"),
+                speed_run(acc, t),
             ]
         )
     header = [
@@ -221,8 +230,21 @@ def speed(acc: dict[str, Any]) -> str:
         "1,000 queries (s)",
         "1,000 queries + corpus preparation (s)",
         "query time vs ours",
+        "run (load average at its start)",
     ]
     return table(header, rows)
+
+
+def speed_run(acc: dict[str, Any], tool: str) -> str:
+    """The run a speed row was measured in, with its load; for ours, also the index's."""
+    run_id = runs.of(acc["tools"][tool])
+    record = acc.get("runs", {}).get(run_id) or {}
+    load = (record.get("load_avg_start") or [None])[0]
+    text = runs.label(run_id) + (f" ({load:.1f})" if load is not None else "")
+    index_run = runs.of(acc.get("index"))
+    if tool == "attribution" and index_run != run_id:
+        text += f"; index built in run {runs.label(index_run)}"
+    return text
 
 
 def scale_table(scale: dict[str, Any]) -> str:
@@ -244,6 +266,7 @@ def scale_table(scale: dict[str, Any]) -> str:
                 pct(q["recall"]),
                 f"{q['peak_rss_mb_serving']:.0f}",
                 num(s.get("load_avg_build"), 1),
+                runs.label(s.get("build_run") or runs.UNRECORDED),
             ]
         )
     header = [
@@ -260,6 +283,7 @@ def scale_table(scale: dict[str, Any]) -> str:
         "recall (truth file first)",
         "serving RSS MB",
         "load avg at build",
+        "build run",
     ]
     return table(header, rows)
 
@@ -303,7 +327,7 @@ def charts(acc: dict[str, Any], scale: dict[str, Any], docs: Path) -> list[str]:
                 for tr in TRANSFORMS
             ]
             xs = [j + i * width for j in range(len(TRANSFORMS))]
-            ax.bar(xs, ys, width, label=NAMES[t])
+            ax.bar(xs, ys, width, label=name(acc, t))
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(TRANSFORMS))], TRANSFORMS)
         ax.set_title(f"Recall by transformation ({title})")
         ax.set_ylim(0, 1.05)
@@ -319,7 +343,7 @@ def charts(acc: dict[str, Any], scale: dict[str, Any], docs: Path) -> list[str]:
     for t in tools:
         curve = acc["tools"][t].get("pr_curve") or []
         if curve:
-            ax.plot([c[1] for c in curve], [c[2] for c in curve], label=NAMES[t])
+            ax.plot([c[1] for c in curve], [c[2] for c in curve], label=name(acc, t))
     ax.axhline(0.99, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("recall (all positives)")
     ax.set_ylabel("precision (positives and negatives)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from attrbench import runs
 from attrbench.report import (
     NAMES,
     TARGETS,
@@ -44,13 +45,17 @@ def _peer_best(acc: dict[str, Any], transform: str, key: str = "at_99") -> tuple
     return best
 
 
+MISSED, NOT_MEASURED = "**missed**", "**not measured**"
+
+
 def targets(acc: dict[str, Any]) -> str:
     ev = _ours(acc)
     bt = ev["by_transform"]
     rows = []
 
-    def row(what: str, target: str, value: str, met: bool, note: str = "") -> None:
-        rows.append([what, target, value, "met" if met else "**missed**", note])
+    def row(what: str, target: str, value: str, met: bool | str, note: str = "") -> None:
+        status = met if isinstance(met, str) else "met" if met else MISSED
+        rows.append([what, target, value, status, note])
 
     for tr, goal in TARGETS.items():
         r = bt.get(tr, {}).get("recall") or 0.0
@@ -64,31 +69,60 @@ def targets(acc: dict[str, Any]) -> str:
         fp = bt.get(kind, {}).get("fp_rate") or 0.0
         row(f"false positives, {kind}", "≤ 1%", pct(fp, 2), fp <= 0.01)
     for key, label in (("at_99", "99"), ("at_95", "95")):
-        mine = acc["tools"]["attribution"].get(key) or ev
-        behind = []
-        for tr in ("verbatim", "type1", "type2", "type3-10", "type3-20", "type3-30", "embed"):
-            name, r = _peer_best(acc, tr, key)
-            ours = mine["by_transform"].get(tr, {}).get("recall") or 0.0
-            if r > ours:
-                behind.append(f"{tr}: {NAMES[name]} {pct(r)} vs ours {pct(ours)}")
-        row(
-            f"recall above every peer on every type (all at ≥ {label}% precision)",
-            "all types",
-            "yes" if not behind else "; ".join(behind),
-            not behind,
-            "no peer reaches this precision" if key == "at_99" and not behind else "",
-        )
-    ratio = pairwise_ratio(acc)
-    if ratio:
-        q_only, with_prep = ratio
-        row(
-            "query time vs fastest pairwise peer (copydetect), 1,000 queries, whole corpus",
-            "≥ 100× lower",
-            f"{q_only:.0f}× (query only); {with_prep:.0f}× counting its corpus fingerprinting",
-            q_only >= 100,
-        )
+        row(*_above_peers(acc, key, label, acc["tools"]["attribution"].get(key) or ev))
+    row(*_pairwise_target(acc))
     header = ["target", "goal", "measured", "", "note"]
     return table(header, rows)
+
+
+def _unmeasured_peers(acc: dict[str, Any]) -> list[str]:
+    return [NAMES[t] for t in TOOLS[1:] if acc["tools"].get(t, {}).get("status") != "ok"]
+
+
+def _runs_note(acc: dict[str, Any], peers: tuple[str, ...] = TOOLS[1:]) -> str:
+    """Empty when ours and the peers compared were measured in one run; else which runs."""
+    ours = runs.of(acc["tools"]["attribution"])
+    theirs = {runs.of(acc["tools"][t]) for t in peers if t in acc["tools"]}
+    if theirs <= {ours} and ours != runs.UNRECORDED:
+        return ""
+    others = ", ".join(runs.label(r) for r in sorted(theirs))
+    return f"ours from run {runs.label(ours)}, peers from run {others}"
+
+
+def _above_peers(
+    acc: dict[str, Any], key: str, label: str, mine: dict[str, Any]
+) -> tuple[str, str, str, bool | str, str]:
+    """Recall above every peer on every type: met only when every peer was measured."""
+    behind = []
+    for tr in ("verbatim", "type1", "type2", "type3-10", "type3-20", "type3-30", "embed"):
+        name, r = _peer_best(acc, tr, key)
+        ours = mine["by_transform"].get(tr, {}).get("recall") or 0.0
+        if r > ours:
+            behind.append(f"{tr}: {NAMES[name]} {pct(r)} vs ours {pct(ours)}")
+    missing = _unmeasured_peers(acc)
+    notes = [_runs_note(acc)]
+    if missing:
+        notes.append("not measured: " + ", ".join(missing))
+    elif key == "at_99" and not behind:
+        notes.append("no peer reaches this precision")
+    status: bool | str = False if behind else NOT_MEASURED if missing else True
+    what = f"recall above every peer on every type (all at ≥ {label}% precision)"
+    value = "yes" if not behind else "; ".join(behind)
+    return what, "all types", value, status, "; ".join(n for n in notes if n)
+
+
+def _pairwise_target(acc: dict[str, Any]) -> tuple[str, str, str, bool | str, str]:
+    """Query time against copydetect, the pairwise peer: not measured unless it ran."""
+    what = "query time vs fastest pairwise peer (copydetect), 1,000 queries, whole corpus"
+    ratio = pairwise_ratio(acc)
+    if ratio is None:
+        return what, "≥ 100× lower", "–", NOT_MEASURED, "copydetect did not run"
+    q_only, with_prep = ratio
+    value = f"{q_only:.0f}× (query only); {with_prep:.0f}× counting its corpus fingerprinting"
+    note = _runs_note(acc, ("copydetect",))
+    if note:
+        note += " (timings under different loads: see Runs)"
+    return what, "≥ 100× lower", value, q_only >= 100, note
 
 
 def pairwise_ratio(acc: dict[str, Any]) -> tuple[float, float] | None:
@@ -156,11 +190,16 @@ def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -
     ours_t = acc["tools"]["attribution"]["timing"]
     parts = [
         "# Benchmarks\n",
-        "Generated by `make bench` (`bench/attribution_bench.py all`); every figure below "
-        "comes from `bench/out/accuracy.json` and `bench/out/scale.json` of that run. "
-        f"Machine: {acc['machine']['cpus']} cores, 24 GB (load average "
-        f"{acc.get('load_avg_end', 0):.1f} at the end of the accuracy run); timings are "
-        "wall-clock, in process for our engine.\n",
+        "Generated by `make bench` (`bench/attribution_bench.py all`, or its `report` stage) "
+        "from the committed results `bench/results/accuracy.json`, `scale.json` and "
+        "`tuning.json`. Each result is measured in a run of its own, and a run can be partial "
+        "(`rescore --rerun-ours` measures our engine again and keeps the peers' older "
+        "answers and timings), so each tool and table below names the run it comes from; "
+        "the runs are listed here. "
+        f"Machine: {acc['machine']['cpus']} cores, 24 GB, at times shared with other work "
+        "(load averages below); timings are wall-clock, in process for our engine.\n",
+        "## Runs\n",
+        runs.section(acc, scale, tuning),
         "## How the benchmark is made\n",
         f"- Corpus: `shared/corpus/files.parquet` ({acc['index']['files']:,} sources indexed). "
         f"A fixed-seed 10% of the packages is held out and **not indexed**: "
@@ -217,7 +256,7 @@ def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -
         f"engine's evidence floor (`min_tokens` = {Config().min_tokens}).\n",
         "\n## False positives on negatives\n",
         negatives(acc),
-        "\n## Speed against peers (same queries, same corpus, same run)\n",
+        speed_heading(acc),
         speed(acc),
         "\nOur engine answers from a prebuilt on-disk index; the time to build it is in the "
         "performance section. Dolos and jscpd hold everything in memory and redo their "
@@ -229,7 +268,8 @@ def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -
         peer_status(acc),
         "\n## Performance\n",
         f"In-process query time on the benchmark index (all {ours_t.get('queries_timed', 0):,} "
-        f"queries): p50 {num(ours_t.get('ms_p50'))} ms, p99 {num(ours_t.get('ms_p99'))} ms, "
+        f"queries, run {_run(acc)}): p50 {num(ours_t.get('ms_p50'))} ms, "
+        f"p99 {num(ours_t.get('ms_p99'))} ms, "
         f"mean {num(ours_t.get('ms_mean'))} ms.\n",
     ]
     if scale:
@@ -244,7 +284,8 @@ def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -
             "times on a shared machine (load average in the last column), so MB/s compares "
             "only within a row's conditions. Query latencies are measured in one process that "
             "runs every query against every index in turn, so all sizes see the same load "
-            f"(load average {num(scale.get('load_avg_latency'), 1)} at the start). Synthetic "
+            f"(run {runs.label(runs.of(scale))}, load average "
+            f"{num(scale.get('load_avg_latency'), 1)} at the start). Synthetic "
             "files are 15–80-line windows of real files with four names renamed and a few "
             "lines dropped or doubled, so most functions survive intact in several of them: "
             "on the enlarged index a synthetic file holding the same function often ranks "
@@ -254,7 +295,8 @@ def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -
         ]
     if tuning:
         parts += [
-            "\n## Tuning evidence (same queries, one setting changed at a time)\n",
+            "\n## Tuning evidence (same queries, one setting changed at a time, run "
+            f"{runs.label(runs.of(tuning))})\n",
             tuning_table(tuning),
         ]
         if tuning.get("validation"):
@@ -266,6 +308,21 @@ def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -
             ]
     parts += ["\n## Notes and misses\n", notes(acc)]
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
+
+
+def speed_heading(acc: dict[str, Any]) -> str:
+    """ "same run" only when it is one: every tool and our index build in one recorded run."""
+    if runs.same_run(acc):
+        return f"\n## Speed against peers (same queries, same corpus, same run: {_run(acc)})\n"
+    return (
+        "\n## Speed against peers (same queries, same corpus; not one run)\n\n"
+        "The rows come from different runs (last column), under different loads, so the "
+        "ratios between them are rougher than ratios measured in one run.\n"
+    )
+
+
+def _run(acc: dict[str, Any]) -> str:
+    return runs.label(runs.of(acc["tools"]["attribution"]))
 
 
 def notes(acc: dict[str, Any]) -> str:

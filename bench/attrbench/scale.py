@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from attrbench import generate
+from attrbench import generate, runs
 from attrbench.corpus import CORPUS, cache_dir, read_rows, write_table
 
 FRACTIONS = (0.10, 0.30, 1.0)
@@ -202,13 +202,18 @@ def _child(code: str, *args: str, timeout: float = 7200) -> dict[str, Any]:
     return result
 
 
-def build_once(specs: list[str], index_dir: Path) -> dict[str, Any]:
+def build_once(specs: list[str], index_dir: Path, run: dict[str, Any]) -> dict[str, Any]:
+    """Build an index once; a cached build keeps the record of the run that built it."""
     info = index_dir.parent / f"{index_dir.name}.build.json"
     if info.exists() and (index_dir / "MANIFEST.json").exists():
         cached: dict[str, Any] = json.loads(info.read_text())
         return cached
+    load_before = os.getloadavg()[0]
     result = _child(BUILD_CHILD, json.dumps(specs), str(index_dir))
+    result["load_avg_before"] = load_before
     result["load_avg"] = os.getloadavg()[0]
+    result["run"] = run["id"]
+    result["run_record"] = dict(run)
     info.write_text(json.dumps(result))
     return result
 
@@ -264,7 +269,9 @@ def run(seed: int = 1, max_files: int = 1_000_000, out: Path | None = None) -> d
         if not table.exists():
             write_table([r for r in rows if r["repo_name"] in subsets[f]], table)
         steps.append((f"{int(f * 100)}% corpus", [str(table)], root / f"idx-{int(f * 100)}"))
-    result: dict[str, Any] = {"sizes": [], "max_files_asked": max_files}
+    record = runs.start("scale: builds (cached ones keep their run), serving, latency")
+    result: dict[str, Any] = {"run": record["id"], "runs": {record["id"]: record}}
+    result.update({"sizes": [], "max_files_asked": max_files})
     if max_files > len(rows):
         n_synth = max_files - len(rows)
         started = time.perf_counter()
@@ -273,7 +280,9 @@ def run(seed: int = 1, max_files: int = 1_000_000, out: Path | None = None) -> d
         specs = [str(root / "corpus-100.parquet"), *map(str, parts)]
         steps.append((f"corpus + {n_synth:,} synthetic", specs, root / f"idx-synth-{max_files}"))
     for label, specs, index_dir in steps:
-        build = build_once(specs, index_dir)
+        build = build_once(specs, index_dir, record)
+        if build.get("run_record"):
+            result["runs"].setdefault(build["run"], build["run_record"])
         if not qfile.exists():  # cut from the smallest index: every index holds the sources
             generate.save(latency_queries(rows, index_dir, seed), qfile)
         result["sizes"].append(_size(label, build, index_dir, qfile))
@@ -293,6 +302,7 @@ def run(seed: int = 1, max_files: int = 1_000_000, out: Path | None = None) -> d
                 "by_length": lat["by_length"],
             }
         )
+    runs.finish(record)
     _save(result, out)
     return result
 
@@ -317,6 +327,7 @@ def _size(label: str, build: dict[str, Any], index_dir: Path, qfile: Path) -> di
             "worker": build["peak_rss_mb_worker"],
         },
         "load_avg_build": build.get("load_avg"),
+        "build_run": runs.of(build),
         "query": serve,
     }
 
