@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_consent import SHLEX, TEXTWRAP, TW_QUERY, repos_answering, write_corpus
 
-from attribution.cli.base import main
+from attribution.cli.main import main
 from attribution.index.build import build
 
 CapSys = pytest.CaptureFixture[str]

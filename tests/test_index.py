@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attribution.cli.base import main
+from attribution.cli.main import main
 from attribution.core.search import attribute
 from attribution.index.build import build
 from attribution.index.format import MANIFEST_FILE, IndexFormatError, read_manifest

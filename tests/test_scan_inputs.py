@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from attribution.cli import base as cli
-from attribution.cli.scan import register
+from attribution.cli.main import main
 from attribution.index.build import build
 from attribution.index.store import Index
 from attribution.scan import ScanSettings, scan
@@ -97,11 +96,7 @@ def copied_tree(base: Path) -> Path:
 def run_cli(
     argv: list[str], index: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str, str]:
-    parser, commands = cli.build_parser()
-    handlers = dict(cli.COMMANDS)
-    register(commands, handlers)
-    args = parser.parse_args(["scan", *argv, "--index", str(index), "--jobs", "1", "--no-cache"])
-    code = cli.run(args, handlers)
+    code = main(["scan", *argv, "--index", str(index), "--jobs", "1", "--no-cache"])
     out, err = capsys.readouterr()
     return code, out, err
 

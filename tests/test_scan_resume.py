@@ -22,12 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FILES = 1200
 RUNNER = """
 import sys
-from attribution.cli import base as cli
-from attribution.cli.scan import register
-parser, commands = cli.build_parser()
-handlers = dict(cli.COMMANDS)
-register(commands, handlers)
-sys.exit(cli.run(parser.parse_args(sys.argv[1:]), handlers))
+from attribution.cli.main import main
+sys.exit(main(sys.argv[1:]))
 """
 
 

@@ -1,8 +1,7 @@
-"""`attribution scan PATH...`: the sub-command, its report and its terminal summary.
+"""`attribution scan PATH...`: the scan, its report and its terminal summary.
 
-`register(subparsers, commands)` adds the parser and its handler to the `attribution`
-command (web/cli.py); exit codes follow SPEC.md: 0 nothing to report or all allowed,
-1 findings (or policy violations when a policy applies), 2 usage or input error.
+Exit codes follow SPEC.md: 0 nothing to report or all allowed, 1 findings (or policy
+violations when a policy applies), 2 usage or input error.
 """
 
 from __future__ import annotations
@@ -12,77 +11,19 @@ import os
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from attribution.cli.base import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, default_index
+from attribution.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, fail, index_dir
 from attribution.cli.render import render_match
-from attribution.core.policy import REVIEW, Policy, PolicyError
-from attribution.index.ingest import GitError
+from attribution.core.policy import REVIEW, Policy
 from attribution.index.store import Index
 from attribution.scan import policyfile
-from attribution.scan.cache import DEFAULT_DIR
-from attribution.scan.inputs import ScanInputError
 from attribution.scan.records import size_text
-from attribution.scan.reports import FORMATS, write_report
+from attribution.scan.reports import write_report
 from attribution.scan.session import ScanResult, ScanSettings, scan
 
-SCAN_ERRORS = (PolicyError, ScanInputError, GitError)
 DEFAULT_TOP = 50  # matches kept per file (a file holds more than a snippet)
-
-
-def register(subparsers: Any, commands: dict[str, Callable[[argparse.Namespace], int]]) -> None:
-    """Add `scan` to the `attribution` parser's sub-commands and its handler to commands."""
-    p = subparsers.add_parser("scan", help="scan trees, repositories, archives or model outputs")
-    p.add_argument(
-        "paths",
-        nargs="+",
-        metavar="PATH",
-        help="directory, git repository, archive, source file or .jsonl of outputs",
-    )
-    p.add_argument(
-        "--index",
-        default=None,
-        help="index directory ($ATTRIBUTION_INDEX or ./.attribution-index)",
-    )
-    p.add_argument("--format", choices=("text", *FORMATS), default="text", help="report format")
-    p.add_argument("--output", default=None, metavar="FILE", help="write the report here")
-    p.add_argument(
-        "--policy",
-        default=None,
-        metavar="FILE",
-        help="attribution.toml or pyproject.toml (default: found in PATH or cwd)",
-    )
-    p.add_argument("--no-policy", action="store_true", help="ignore any policy file")
-    _work_options(p)
-    commands["scan"] = cmd_scan
-
-
-def _work_options(p: argparse.ArgumentParser) -> None:
-    """Options of how the work is done: processes, git range, cache, limits."""
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument(
-        "--since",
-        default=None,
-        metavar="REF",
-        help="in git repositories, only files changed between REF and HEAD",
-    )
-    p.add_argument(
-        "--cache",
-        default=DEFAULT_DIR,
-        metavar="DIR",
-        help=f"result cache for resuming and re-scans (default {DEFAULT_DIR})",
-    )
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    p.add_argument("--top", type=int, default=DEFAULT_TOP, help="matches kept per file")
-    p.add_argument(
-        "--file-timeout",
-        type=float,
-        default=20.0,
-        metavar="SECONDS",
-        help="give up on a file after this long (default 20; 0: no limit)",
-    )
 
 
 def _policy(args: argparse.Namespace) -> tuple[Policy | None, str | None]:
@@ -97,30 +38,22 @@ def _policy(args: argparse.Namespace) -> tuple[Policy | None, str | None]:
 def cmd_scan(args: argparse.Namespace) -> int:
     """Run the scan, write its report, print its summary; the exit code."""
     if args.jobs is not None and args.jobs < 1:
-        return _fail(f"--jobs must be at least 1, got {args.jobs}")
+        return fail(f"--jobs must be at least 1, got {args.jobs}")
     if args.top < 1:
-        return _fail(f"--top must be at least 1, got {args.top}")
-    try:
-        policy, policy_file = _policy(args)
-        settings = ScanSettings(
-            jobs=args.jobs or os.cpu_count() or 1,
-            since=args.since,
-            cache_dir=None if args.no_cache else args.cache,
-            file_timeout=max(0.0, args.file_timeout),
-        )
-        with Index(args.index or default_index(), top=args.top) as index:
-            result = scan(list(args.paths), index, settings, policy, policy_file)
-            try:
-                return _report(args, result)
-            finally:
-                result.close()
-    except SCAN_ERRORS as err:
-        return _fail(str(err))
-
-
-def _fail(message: str) -> int:
-    print(f"attribution: error: {message}", file=sys.stderr)
-    return EXIT_ERROR
+        return fail(f"--top must be at least 1, got {args.top}")
+    policy, policy_file = _policy(args)
+    settings = ScanSettings(
+        jobs=args.jobs or os.cpu_count() or 1,
+        since=args.since,
+        cache_dir=None if args.no_cache else args.cache,
+        file_timeout=max(0.0, args.file_timeout),
+    )
+    with Index(index_dir(args.index), top=args.top) as index:
+        result = scan(list(args.paths), index, settings, policy, policy_file)
+        try:
+            return _report(args, result)
+        finally:
+            result.close()
 
 
 def _report(args: argparse.Namespace, result: ScanResult) -> int:

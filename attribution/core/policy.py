@@ -1,8 +1,15 @@
-"""A project's license policy for scans: which matched licenses are fine, which are not.
+"""A project's license policy: which matched licenses are fine, which are not.
 
-Pure: `Policy.from_dict` validates a mapping (from `attribution.toml` or `[tool.attribution]`
-in `pyproject.toml`; index/scan reads the files) and lists every bad field in one
-`PolicyError`; `Policy.decide` judges one match of a scan. Summaries, not legal advice.
+The one policy model of `check`, `check --staged`, `scan`, the LSP and the proxy. Pure:
+`Policy.from_dict` validates a mapping (from `attribution.toml` or `[tool.attribution]` in
+`pyproject.toml`; attribution/scan/policyfile.py reads the files) and lists every bad field
+in one `PolicyError`; `Policy.from_flags` is the same policy from `--fail-on` and
+`--allow-license`; `Policy.decide` judges one match. Summaries, not legal advice.
+
+Allow and deny entries are SPDX ids or license types. For each license of an expression a
+named id decides before a type (`deny = ["copyleft"]` with `allow = ["LGPL-2.1-only"]`
+allows LGPL-2.1-only), and deny before allow at the same level. An expression is denied
+when every choice (OR) holds a denied part (AND), allowed when some choice is all allowed.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import pathspec
 from license_expression import get_spdx_licensing
 
 from attribution.core.obligations import NOASSERTION, compatible, id_type, parse, spdx_expression
@@ -29,6 +37,13 @@ FIELDS = (
     "own_repositories",
     "fail_on_unknown",
 )
+# --fail-on: which license types are denied (an allowed license never is)
+FAIL_ON: dict[str, tuple[str, ...]] = {
+    "any": LICENSE_TYPES,
+    "unknown": ("unknown", "weak-copyleft", "copyleft", "proprietary"),
+    "weak-copyleft": ("weak-copyleft", "copyleft", "proprietary"),
+    "copyleft": ("copyleft", "proprietary"),
+}
 # What a decision says about one match.
 ALLOWED, VIOLATION, REVIEW, IGNORED = "allowed", "violation", "review", "ignored"
 _REF = re.compile(r"(?:DocumentRef-[\w.-]+:)?LicenseRef-[\w.+-]+")
@@ -83,10 +98,51 @@ class Policy:
             raise PolicyError(f"invalid {origin}: " + "; ".join(problems))
         return cls(**fields)
 
+    @classmethod
+    def from_flags(cls, fail_on: str | None, allow: Sequence[str] = ()) -> Policy:
+        """The policy of `--fail-on TYPE` (default: any match) and `--allow-license SPDX`."""
+        level = fail_on or "any"
+        if level not in FAIL_ON:
+            raise PolicyError(f"unknown --fail-on {level!r}; known: {', '.join(sorted(FAIL_ON))}")
+        return cls.from_dict(
+            {"deny": list(FAIL_ON[level]), "allow": list(allow)}, origin="--allow-license"
+        )
+
+    def describe(self) -> str:
+        """The policy in a few words, for summaries."""
+        types = [k for k in LICENSE_TYPES if k in self.deny]
+        named = [d for d in self.deny if d not in LICENSE_TYPES]
+        parts = []
+        if len(types) == len(LICENSE_TYPES):
+            parts.append("any match")
+        elif self.deny:
+            parts.append("denying " + ", ".join(types + named))
+        if self.allow:
+            parts.append(f"allowing {', '.join(self.allow)}")
+        if self.project_license:
+            parts.append(f"compatible with {self.project_license}")
+        return ", ".join(parts) or "nothing denied"
+
+    def to_json(self) -> dict[str, Any]:
+        """The policy's fields as JSON (reports)."""
+        return {
+            "project_license": self.project_license,
+            "allow": list(self.allow),
+            "deny": list(self.deny),
+            "min_tokens": self.min_tokens,
+            "ignore": list(self.ignore),
+            "own_repositories": list(self.own_repositories),
+            "fail_on_unknown": self.fail_on_unknown,
+        }
+
     # ---------------------------------------------------------------- judging
     def ignores(self, path: str) -> bool:
-        """Whether a scanned path is excluded by an `ignore` glob."""
-        return any(_glob(pattern, path) for pattern in self.ignore)
+        """Whether a scanned path is excluded by an `ignore` pattern (gitignore rules)."""
+        return bool(self.ignore) and _spec(self.ignore).match_file(path.removeprefix("./"))
+
+    def blocks(self, match: Mapping[str, Any]) -> bool:
+        """Whether a match is a violation of this policy."""
+        return self.decide(match).status == VIOLATION
 
     def is_own(self, repo_names: Sequence[str]) -> bool:
         """Whether any of these indexed repositories is one of the user's own."""
@@ -98,14 +154,15 @@ class Policy:
         repos = [source["repo_name"], *(o["repo_name"] for o in match.get("origins", []))]
         if self.own_repositories and self.is_own(repos):
             return Decision(IGNORED, "own-repository", "the matched code is your own")
-        if int(match.get("tokens", 0)) < self.min_tokens:
-            why = f"{match.get('tokens', 0)} tokens < min_tokens={self.min_tokens}"
+        tokens = match_tokens(match)
+        if tokens < self.min_tokens:
+            why = f"{tokens} tokens < min_tokens={self.min_tokens}"
             return Decision(IGNORED, "below-min-tokens", why)
         expression = source.get("license") or NOASSERTION
         node = parse(expression) if expression != NOASSERTION else None
-        if self.deny and _denied(node, self.deny):
+        if self.deny and _judged(node, self._leaf_status, DENY):
             return Decision(VIOLATION, "denied-license", f"{expression} is denied by the policy")
-        if self.allow and _allowed(node, self.allow):
+        if self.allow and _judged(node, self._leaf_status, ALLOW):
             return Decision(ALLOWED, "allowed-license", f"{expression} is allowed by the policy")
         if self.project_license:
             return self._compatibility(expression)
@@ -113,6 +170,17 @@ class Policy:
             why = f"{expression} is not in the allowed licenses ({', '.join(self.allow)})"
             return Decision(VIOLATION, "not-allowed-license", why)
         return Decision(ALLOWED, "not-denied", f"{expression} is not denied by the policy")
+
+    def _leaf_status(self, key: str) -> str | None:
+        """DENY, ALLOW or None for one license id: a named id decides before its type."""
+        kind = "unknown" if key == NOASSERTION else id_type(key)
+        for entries, status in ((self.deny, DENY), (self.allow, ALLOW)):
+            if key in entries:
+                return status
+        for entries, status in ((self.deny, DENY), (self.allow, ALLOW)):
+            if kind in entries:
+                return status
+        return None
 
     def _compatibility(self, expression: str) -> Decision:
         assert self.project_license is not None
@@ -204,67 +272,37 @@ def _is_string_list(value: Any) -> bool:
 
 
 # ---------------------------------------------------------------- expression rules
-def _entry_matches(key: str, entries: tuple[str, ...]) -> bool:
-    kind = "unknown" if key == NOASSERTION else id_type(key)
-    return key in entries or kind in entries
+DENY, ALLOW = "deny", "allow"
+
+
+def match_tokens(match: Mapping[str, Any]) -> int:
+    """A match's evidence in tokens: its own count (scan items), else its spans' sum."""
+    if "tokens" in match:
+        return int(match["tokens"])
+    return sum(int(s.get("tokens", 0)) for s in match.get("spans", ()))
 
 
 def _leaf(node: Any) -> str:
     if node is None:
         return NOASSERTION
-    symbol = getattr(node, "license_symbol", node)
+    symbol = getattr(node, "license_symbol", node)  # X WITH exception: judged as X
     return str(symbol.key)
 
 
-def _denied(node: Any, deny: tuple[str, ...]) -> bool:
-    """Denied when every choice (OR) holds a denied part (AND)."""
+def _judged(node: Any, status_of: Any, wanted: str) -> bool:
+    """DENY: every choice (OR) holds a denied part (AND). ALLOW: some choice is all allowed."""
     licensing = get_spdx_licensing()
+    every, some = (all, any) if wanted == DENY else (any, all)
     if isinstance(node, licensing.OR):
-        return all(_denied(a, deny) for a in node.args)
+        return every(_judged(a, status_of, wanted) for a in node.args)
     if isinstance(node, licensing.AND):
-        return any(_denied(a, deny) for a in node.args)
-    return _entry_matches(_leaf(node), deny)
-
-
-def _allowed(node: Any, allow: tuple[str, ...]) -> bool:
-    """Allowed when some choice (OR) has every part (AND) allowed."""
-    licensing = get_spdx_licensing()
-    if isinstance(node, licensing.OR):
-        return any(_allowed(a, allow) for a in node.args)
-    if isinstance(node, licensing.AND):
-        return all(_allowed(a, allow) for a in node.args)
-    return _entry_matches(_leaf(node), allow)
-
-
-def _glob(pattern: str, path: str) -> bool:
-    """Gitignore-like, on paths relative to the scanned root: `**` crosses directories, a
-    pattern without `/` matches any file or directory name, a directory pattern (`vendor/`)
-    covers everything below it, other patterns are anchored at the root."""
-    path, pattern = path.removeprefix("./"), pattern.removeprefix("./")
-    pattern = pattern.rstrip("/") + ("/**" if pattern.endswith("/") else "")
-    if "/" not in pattern:
-        return any(fnmatch.fnmatchcase(part, pattern) for part in path.split("/"))
-    regex = _glob_regex(pattern.lstrip("/"))
-    return regex.fullmatch(path) is not None or regex.fullmatch(path + "/") is not None
+        return some(_judged(a, status_of, wanted) for a in node.args)
+    return bool(status_of(_leaf(node)) == wanted)
 
 
 @cache
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))
+def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    """Gitignore patterns, relative to the scanned root (a leading `./` is the root too)."""
+    return pathspec.GitIgnoreSpec.from_lines(
+        "/" + p.removeprefix("./") if p.startswith("./") else p for p in patterns
+    )

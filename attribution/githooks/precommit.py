@@ -1,5 +1,4 @@
-"""Check before committing: `check --staged`, `check --diff REF`, the blocking policy and
-`hook install`.
+"""Check before committing: `check --staged`, `check --diff REF` and `hook install`.
 
 Each changed file is attributed whole, as it is staged (or as it is at HEAD for --diff),
 so the copied code is parsed in its context; a match is kept only when one of its aligned
@@ -17,72 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import license_expression
-
 from attribution.core.languages import detect_language, language_for_path
-from attribution.core.obligations import NOASSERTION, license_ids, parse
+from attribution.core.policy import Policy
 from attribution.core.search import QueryError
 from attribution.index import gitdiff
 
 Attributor = Callable[[bytes, str | None, str], dict[str, Any]]  # (data, language, path)
 
-# --fail-on: which license types block (an allowed license never does)
-FAIL_ON: dict[str, frozenset[str]] = {
-    "any": frozenset({"permissive", "unknown", "weak-copyleft", "copyleft", "proprietary"}),
-    "unknown": frozenset({"unknown", "weak-copyleft", "copyleft", "proprietary"}),
-    "weak-copyleft": frozenset({"weak-copyleft", "copyleft", "proprietary"}),
-    "copyleft": frozenset({"copyleft", "proprietary"}),
-}
 HOOK_MARKER = "# attribution pre-commit hook (written by `attribution hook install`)"
 QUERY_TOP = 100  # matches asked per file, before keeping those on added lines
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What blocks a commit: license types (--fail-on) minus allowed licenses."""
-
-    fail_on: str = "any"
-    allow: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.fail_on not in FAIL_ON:
-            raise QueryError(
-                f"unknown --fail-on {self.fail_on!r}; known: {', '.join(sorted(FAIL_ON))}"
-            )
-
-    @property
-    def allowed_keys(self) -> frozenset[str]:
-        keys = {a.strip().lower() for a in self.allow}
-        for a in self.allow:
-            keys.update(k.lower() for k in license_ids(a))
-        return frozenset(keys)
-
-    def allows(self, expression: str) -> bool:
-        """True when the license is allowed (every AND part, some OR choice)."""
-        keys = self.allowed_keys
-        if not keys:
-            return False
-        if expression.strip().lower() in keys:
-            return True
-        node = parse(expression) if expression and expression != NOASSERTION else None
-        return node is not None and _allowed(node, keys)
-
-    def blocks(self, match: dict[str, Any]) -> bool:
-        src = match["source"]
-        return src["license_type"] in FAIL_ON[self.fail_on] and not self.allows(src["license"])
-
-    def describe(self) -> str:
-        text = "any match" if self.fail_on == "any" else f"{self.fail_on} licenses and stricter"
-        return text + (f", allowing {', '.join(self.allow)}" if self.allow else "")
-
-
-def _allowed(node: Any, keys: frozenset[str]) -> bool:
-    if isinstance(node, license_expression.AND):
-        return all(_allowed(a, keys) for a in node.args)
-    if isinstance(node, license_expression.OR):
-        return any(_allowed(a, keys) for a in node.args)
-    symbol = getattr(node, "license_symbol", node)  # X WITH exception: X allowed is enough
-    return str(getattr(symbol, "key", "")).lower() in keys or str(node).lower() in keys
 
 
 @dataclass
@@ -134,7 +76,7 @@ class Report:
         return {
             "mode": self.mode,
             "ref": self.ref,
-            "policy": {"fail_on": self.policy.fail_on, "allow_licenses": list(self.policy.allow)},
+            "policy": self.policy.to_json(),
             "files": [f.to_json() for f in self.files],
             "skipped": self.skipped,
             "summary": self.summary(),

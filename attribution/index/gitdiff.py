@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from attribution.index.git import GitError, run
+
 Range = tuple[int, int]  # 1-based inclusive line range of the new file
 
-GIT_TIMEOUT_S = 120.0
 _STATUS = {
     "A": "added",
     "M": "modified",
@@ -51,10 +51,6 @@ _PLAIN = (
     "--find-renames",
     "--ignore-submodules=none",
 )
-
-
-class GitError(OSError):
-    """git is missing, this is no repository, or a git command failed (its message kept)."""
 
 
 class MergeInProgressError(GitError):
@@ -96,28 +92,8 @@ class _Raw:
 
 
 def git(root: str | Path, *args: str, stdin: bytes | None = None) -> bytes:
-    """stdout of `git -C root args...`; GitError with git's own message on failure."""
-    cmd = ["git", "-C", str(root), "-c", "core.quotePath=false", *args]
-    try:
-        done = subprocess.run(
-            cmd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT_S, check=False
-        )
-    except FileNotFoundError:
-        raise GitError("git is not installed (or not on PATH)") from None
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} took longer than {GIT_TIMEOUT_S:.0f} s") from None
-    if done.returncode != 0:
-        message = _first_line(done.stderr) or f"git {args[0]} exited with {done.returncode}"
-        raise GitError(message)
-    return done.stdout
-
-
-def _first_line(data: bytes) -> str:
-    for line in data.decode("utf-8", "replace").splitlines():
-        line = line.strip()
-        if line:
-            return line.removeprefix("fatal: ").removeprefix("error: ")
-    return ""
+    """stdout of `git args...` in the developer's own repository (its environment kept)."""
+    return run(root, *args, stdin=stdin, own=True)
 
 
 def repo_root(cwd: str | Path | None = None) -> Path:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from attribution.index import git
 from attribution.index.ingest import IngestLimits, Repository, Skipped, SourceFile
 from attribution.index.ingest.archive import read_archive
 from attribution.index.ingest.directory import open_regular, read_directory
@@ -131,14 +131,9 @@ def _read_single(path: str, real: str, limits: IngestLimits) -> ScanItem | Probl
 
 def changed_paths(repo_dir: str, ref: str) -> set[str]:
     """Paths added, copied, modified or renamed between `ref` and HEAD."""
-    command = ["git", "-c", f"safe.directory={os.path.abspath(repo_dir)}", "-C", repo_dir]
-    command += ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", ref, "HEAD", "--"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    args = ("diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", ref, "HEAD", "--")
     try:
-        done = subprocess.run(command, capture_output=True, check=False, env=env)
-    except OSError as err:
-        raise ScanInputError(f"cannot run git: {one_line(err)}") from err
-    if done.returncode != 0:
-        message = one_line(done.stderr.decode("utf-8", "replace") or f"exit {done.returncode}")
-        raise ScanInputError(f"--since {ref}: git diff failed in {repo_dir}: {message}")
-    return {p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p}
+        out = git.run(repo_dir, *args)
+    except git.GitError as err:
+        raise ScanInputError(f"--since {ref}: {err}") from err
+    return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}

@@ -7,11 +7,11 @@ Skipped paths are `<repository dir>/<path>`.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+
+from attribution.index.git import CatFile, GitError, run, stream
 
 from .examine import READ_ERRORS, Context, HeaderVote, examine, one_line
 from .filters import ignored_dir, is_metadata_file, vendored_dir
@@ -19,13 +19,8 @@ from .metadata import decode_text
 from .naming import is_utf8, normalize_url
 from .records import METADATA_CAP, IngestLimits, Repository, Skipped, SourceFile
 
-_CHUNK = 1 << 20
 _MODE_SYMLINK = "120000"
 _MODE_SUBMODULE = "160000"
-
-
-class GitError(RuntimeError):
-    """A git command failed; the message names the repository and git's complaint."""
 
 
 _GIT_ERRORS: tuple[type[BaseException], ...] = (GitError, *READ_ERRORS)
@@ -48,24 +43,8 @@ def is_git_repository(path: str) -> bool:
     return all(os.path.exists(os.path.join(path, p)) for p in ("HEAD", "objects", "refs"))
 
 
-def _git(repo_dir: str, *args: str) -> list[str]:
-    return ["git", "-c", f"safe.directory={os.path.abspath(repo_dir)}", "-C", repo_dir, *args]
-
-
-def _env() -> dict[str, str]:
-    """The environment without GIT_* variables (a hook's GIT_DIR must not redirect us)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-
-
 def _run(repo_dir: str, *args: str) -> str:
-    try:
-        done = subprocess.run(_git(repo_dir, *args), capture_output=True, check=False, env=_env())
-    except OSError as e:
-        raise GitError(f"cannot run git: {one_line(e)}") from e
-    if done.returncode != 0:
-        message = one_line(done.stderr.decode("utf-8", "replace") or f"exit {done.returncode}")
-        raise GitError(f"git {args[0]} failed in {repo_dir}: {message}")
-    return done.stdout.decode("utf-8", "replace")
+    return run(repo_dir, *args).decode("utf-8", "replace")
 
 
 def origin_url(repo_dir: str) -> str | None:
@@ -78,19 +57,11 @@ def origin_url(repo_dir: str) -> str | None:
 
 def ls_tree(repo_dir: str) -> Iterator[TreeEntry]:
     """Entries of the tree at HEAD, streamed."""
-    command = _git(repo_dir, "ls-tree", "-r", "-z", "-l", "--full-tree", "HEAD")
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env()
-    ) as proc:
-        out = proc.stdout
-        assert out is not None
-        rest = b""
-        for chunk in iter(lambda: out.read(_CHUNK), b""):
-            *records, rest = (rest + chunk).split(b"\0")
-            for record in records:
-                yield _tree_entry(record)
-    if proc.returncode != 0:
-        raise GitError(f"git ls-tree failed in {repo_dir} (exit {proc.returncode})")
+    rest = b""
+    for chunk in stream(repo_dir, "ls-tree", "-r", "-z", "-l", "--full-tree", "HEAD"):
+        *records, rest = (rest + chunk).split(b"\0")
+        for record in records:
+            yield _tree_entry(record)
 
 
 def _tree_entry(record: bytes) -> TreeEntry:
@@ -98,50 +69,6 @@ def _tree_entry(record: bytes) -> TreeEntry:
     mode, _, sha, size = meta.decode("ascii").split()
     path = raw_path.decode("utf-8", "surrogateescape")
     return TreeEntry(mode, sha, int(size) if size.isdigit() else None, path)
-
-
-class CatFile:
-    """One `git cat-file --batch` process serving blobs by id."""
-
-    def __init__(self, repo_dir: str) -> None:
-        self._proc = subprocess.Popen(
-            _git(repo_dir, "cat-file", "--batch"),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=_env(),
-        )
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._in: IO[bytes] = self._proc.stdin
-        self._out: IO[bytes] = self._proc.stdout
-
-    def read(self, sha: str, keep: int) -> bytes:
-        """The first `keep` bytes of a blob (the rest is read and dropped)."""
-        self._in.write(sha.encode("ascii") + b"\n")
-        self._in.flush()
-        header = self._out.readline().split()
-        if len(header) != 3:
-            raise OSError(f"git cat-file: object {sha} is missing")
-        size = int(header[2])
-        data = self._out.read(min(size, keep))
-        left = size - len(data)
-        while left > 0:
-            chunk = self._out.read(min(left, _CHUNK))
-            if not chunk:
-                raise OSError(f"git cat-file: object {sha} ended early")
-            left -= len(chunk)
-        self._out.read(1)  # the newline after each object
-        return data
-
-    def close(self) -> None:
-        """End the git process."""
-        self._in.close()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        self._out.close()
 
 
 class _BlobReader:
@@ -185,7 +112,7 @@ def _head_problem(repo_dir: str) -> str | None:
     try:
         _run(repo_dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     except GitError as e:
-        if str(e).startswith("cannot run git"):
+        if str(e).startswith(("cannot run git", "git is not installed")):
             return str(e)
         return "git repository has no commits (HEAD does not resolve to a commit)"
     return None

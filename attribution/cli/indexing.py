@@ -1,0 +1,133 @@
+"""`attribution index build|add|remove|merge|stats` and `attribution lookup`.
+
+Building, merging and stats load lazily: `check` must start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from attribution.cli.common import EXIT_CLEAN, EXIT_ERROR, index_dir
+from attribution.core.config import Config
+from attribution.core.search import QueryError
+from attribution.index.format import read_manifest
+from attribution.index.optout import OptOut
+from attribution.index.store import Index
+
+if TYPE_CHECKING:
+    from attribution.index.build import BuildReport
+
+
+def _report_build(report: BuildReport) -> None:
+    skipped = ", ".join(f"{k} {v:,}" for k, v in sorted(report.skipped.items())) or "none"
+    print(
+        f"indexed {report.files:,} files ({report.blobs:,} distinct, "
+        f"{report.source_bytes / 1e6:,.1f} MB); skipped: {skipped}",
+        file=sys.stderr,
+    )
+    for item in report.examples:
+        if item.reason in ("unreadable", "unsafe_path", "limit"):
+            print(f"  skipped {item.path} ({item.reason}): {item.detail}", file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from attribution.index.build import build
+
+    root = Path(index_dir(args.index))
+    opt_out = OptOut.load(args.opt_out) if args.opt_out else OptOut()
+    if args.action == "build":
+        cfg = Config(k=args.k, window=args.window)
+    else:
+        cfg = Config.from_dict(read_manifest(root)["config"])
+    report = build(
+        args.sources,
+        root,
+        config=cfg,
+        jobs=args.jobs,
+        replace=args.action == "build",
+        opt_out=opt_out,
+    )
+    _report_build(report)
+    if opt_out and report.files:
+        from attribution.index.maintain import enforce
+
+        for r in enforce(root, opt_out):  # copies of opted-out content in other repositories
+            if r.sources:
+                print(f"opt-out {r.rule}: removed {r.sources:,} more sources", file=sys.stderr)
+    if report.files == 0:
+        print(
+            f"attribution: error: nothing was indexed from {' '.join(args.sources)}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return EXIT_CLEAN
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from attribution.index.lookup import RuleError
+    from attribution.index.maintain import removal_line, remove
+
+    rules = [("repo", v) for v in args.repo] + [("author", v) for v in args.author]
+    rules += [("blob", v) for v in args.blob] + [("path", v) for v in args.path]
+    if args.opt_out:
+        rules += OptOut.load(args.opt_out).rules()
+    if not rules:
+        raise QueryError("index remove needs a --repo, --author, --blob, --path or --opt-out")
+    try:
+        removed = remove(index_dir(args.index), rules, follow=not args.no_follow)
+    except RuleError as err:
+        raise QueryError(str(err)) from None
+    if args.format == "json":
+        print(json.dumps({"removed": [r.to_json() for r in removed]}, indent=2))
+    else:
+        print("\n".join(removal_line(r) for r in removed))
+    return EXIT_CLEAN
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from attribution.index.lookup import RuleError, lookup, render_lookup
+
+    kind = next(k for k in ("repo", "author", "blob", "path") if getattr(args, k) is not None)
+    with Index(index_dir(args.index)) as index:
+        try:
+            answer = lookup(index, kind, getattr(args, kind))
+        except RuleError as err:
+            raise QueryError(str(err)) from None
+    if args.format == "json":
+        print(json.dumps(answer, indent=2))
+    else:
+        sys.stdout.write(render_lookup(answer))
+    return EXIT_CLEAN
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from attribution.index.maintain import merge
+
+    manifest = merge(index_dir(args.index), args.segments)
+    print(f"merged into {manifest['segments'][0]}")
+    return EXIT_CLEAN
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from attribution.index.stats import stats
+
+    info = stats(index_dir(args.index))
+    if args.format == "json":
+        print(json.dumps(info, indent=2))
+        return EXIT_CLEAN
+    disk = info["disk_bytes"]
+    print(f"index {info['index']} (format {info['format_version']}, {info['segments']} segments)")
+    print(f"  {info['sources']:,} sources, {info['blobs']:,} blobs, {info['repos']:,} repos")
+    print(f"  {info['source_bytes'] / 1e6:,.1f} MB of source, {info['tokens']:,} tokens")
+    print("  disk: " + ", ".join(f"{k} {v / 1e6:,.1f} MB" for k, v in disk.items()))
+    print("  languages: " + ", ".join(f"{k} {v:,}" for k, v in info["languages"].items()))
+    top = list(info["licenses"].items())[:8]
+    print("  licenses: " + ", ".join(f"{k} {v:,}" for k, v in top))
+    print("  skipped: " + (", ".join(f"{k} {v:,}" for k, v in info["skipped"].items()) or "none"))
+    if info["deleted_sources"]:
+        print(f"  removed (until the next merge): {info['deleted_sources']:,} sources")
+    return EXIT_CLEAN
