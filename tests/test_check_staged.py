@@ -280,6 +280,31 @@ def test_policy_flags_on_a_plain_check(
     assert code == 0 and result["matches"][0]["blocking"] is False
 
 
+def test_staged_check_honours_the_policy_file(
+    repo: Path, small_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """attribution.toml means the same in check --staged as in scan; flags override it."""
+    (repo / "both.py").write_text(TWO_COPIES)
+    git(repo, "add", "-A")
+    (repo / "attribution.toml").write_text('deny = ["copyleft"]\n')
+    code, report = check_json(capsys, small_index, "--staged")
+    blocking = {m["source"]["repo_name"]: m["blocking"] for m in matches_of(report, "both.py")}
+    assert code == 1 and blocking == {"mylib": False, "gpllib": True}
+    assert report["policy"]["deny"] == ["copyleft"]
+    (repo / "attribution.toml").write_text(
+        'deny = ["copyleft"]\nallow = ["GPL-3.0-or-later", "permissive"]\n'
+    )
+    code, report = check_json(capsys, small_index, "--staged")
+    assert code == 0 and not any(m["blocking"] for m in matches_of(report, "both.py"))
+    code, _ = check_json(capsys, small_index, "--staged", "--no-policy")
+    assert code == 1  # without a policy every match blocks
+    code, _ = check_json(capsys, small_index, "--staged", "--fail-on", "copyleft")
+    assert code == 1  # flags replace the file
+    (repo / "attribution.toml").write_text('allow = ["Apache-2"]\n')
+    code, _, err = check(capsys, small_index, "--staged")
+    assert code == 2 and "unknown SPDX license id 'Apache-2'" in err and err[-1] == "\n"
+
+
 # ---------------------------------------------------------------- hooks
 def test_pre_commit_hooks_yaml_is_three_lines_to_use() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())

@@ -1,5 +1,5 @@
-"""attribution/policy.py: validation names every bad field; decisions follow the rules;
-index/scan/policyfile.py finds and reads attribution.toml and [tool.attribution]."""
+"""attribution/core/policy.py: validation names every bad field; decisions follow the rules;
+attribution/scan/policyfile.py finds and reads attribution.toml and [tool.attribution]."""
 
 from __future__ import annotations
 
@@ -130,10 +130,50 @@ def test_own_repositories_and_small_matches_are_ignored() -> None:
         ("**/gen_*.py", "a/b/gen_x.py", True),
         ("src/*.py", "src/a/b.py", False),
         ("./docs/**", "docs/conf.py", True),
+        ("vendor/", "x/vendor/a.py", True),  # gitignore: a directory name at any depth
+        ("tests/[ab]*.py", "tests/a1.py", True),
+        ("tests/[ab]*.py", "tests/c1.py", False),
+        ("/build", "build/x.c", True),
+        ("/build", "src/build/x.c", False),
+        ("*.py\n!keep.py", "keep.py", False),  # a negation, as in .gitignore
     ],
 )
 def test_ignore_globs(pattern: str, path: str, ignored: bool) -> None:
-    assert Policy.from_dict({"ignore": [pattern]}).ignores(path) is ignored
+    assert Policy.from_dict({"ignore": pattern.split("\n")}).ignores(path) is ignored
+
+
+def test_a_named_license_decides_before_its_type() -> None:
+    policy = Policy.from_dict({"deny": ["copyleft"], "allow": ["GPL-2.0-only", "permissive"]})
+    assert policy.decide(match("GPL-2.0-only", "copyleft")).status == ALLOWED
+    assert policy.decide(match("GPL-3.0-only", "copyleft")).status == VIOLATION
+    assert policy.decide(match("MIT OR GPL-3.0-only", "permissive")).status == ALLOWED
+    assert policy.decide(match("MIT AND GPL-3.0-only", "copyleft")).status == VIOLATION
+    strict = Policy.from_dict({"deny": ["MIT"], "allow": ["permissive"]})
+    assert strict.decide(match("MIT")).status == VIOLATION
+
+
+def test_flags_are_the_same_policy() -> None:
+    """--fail-on and --allow-license build the one Policy; every match blocks by default."""
+    assert Policy.from_flags(None).blocks(match("MIT"))
+    assert Policy.from_flags(None).describe() == "any match"
+    copyleft = Policy.from_flags("copyleft", ["GPL-3.0-or-later"])
+    assert copyleft.deny == ("copyleft", "proprietary")
+    assert not copyleft.blocks(match("MIT"))
+    assert copyleft.blocks(match("AGPL-3.0-only", "copyleft"))
+    assert not copyleft.blocks(match("GPL-3.0-or-later", "copyleft"))
+    assert not Policy.from_flags("any", ["mit"]).blocks(match("MIT"))
+    with pytest.raises(PolicyError, match="unknown --fail-on 'everything'"):
+        Policy.from_flags("everything")
+    with pytest.raises(PolicyError, match="unknown SPDX license id 'Apache-2'"):
+        Policy.from_flags("any", ["Apache-2"])
+
+
+def test_min_tokens_counts_the_spans_of_a_check_match() -> None:
+    policy = Policy.from_dict({"min_tokens": 50})
+    spans = [{"tokens": 30}, {"tokens": 25}]
+    small = {"source": match("MIT")["source"], "spans": spans[:1]}
+    assert policy.decide(small).rule == "below-min-tokens"
+    assert policy.decide({**small, "spans": spans}).status == ALLOWED
 
 
 def test_policy_file_found_in_the_scanned_root_then_cwd(tmp_path: Path) -> None:

@@ -104,8 +104,10 @@ class Policy:
         level = fail_on or "any"
         if level not in FAIL_ON:
             raise PolicyError(f"unknown --fail-on {level!r}; known: {', '.join(sorted(FAIL_ON))}")
+        denied = FAIL_ON[level]
+        fine = [kind for kind in LICENSE_TYPES if kind not in denied]  # not a whitelist
         return cls.from_dict(
-            {"deny": list(FAIL_ON[level]), "allow": list(allow)}, origin="--allow-license"
+            {"deny": list(denied), "allow": [*fine, *allow]}, origin="--allow-license"
         )
 
     def describe(self) -> str:
