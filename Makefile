@@ -34,7 +34,9 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "chromium could not be installed: the browser test will be skipped (or fail on CI)"; }
 
+# The layer contract first (seconds), then the tests.
 test: $(STAMP) chromium
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 # Style, types, and the layer contract (pyproject.toml [tool.importlinter]).

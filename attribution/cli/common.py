@@ -14,7 +14,6 @@ from attribution.index.format import IndexFormatError
 from attribution.index.git import GitError
 from attribution.index.optout import OptOutError
 from attribution.index.writer import IndexBusyError
-from attribution.scan.inputs import ScanInputError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # as a shell reports SIGINT and SIGPIPE
@@ -27,7 +26,6 @@ USER_ERRORS = (
     OptOutError,
     UnknownLanguageError,
     PolicyError,
-    ScanInputError,
     GitError,
     OSError,
 )

@@ -4,12 +4,12 @@ one function that runs it (COMMANDS). Handlers live beside this module, one per 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from attribution.cli import check, indexing, scan, serve
 from attribution.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_ERROR,
@@ -26,19 +26,22 @@ from attribution.scan.reports import FORMATS
 Handler = Callable[[argparse.Namespace], int]
 Commands = Any  # argparse's sub-parser action
 
-COMMANDS: dict[str, Handler] = {
-    "build": indexing.cmd_build,
-    "add": indexing.cmd_build,
-    "remove": indexing.cmd_remove,
-    "merge": indexing.cmd_merge,
-    "stats": indexing.cmd_stats,
-    "lookup": indexing.cmd_lookup,
-    "check": check.cmd_check,
-    "scan": scan.cmd_scan,
-    "serve": serve.cmd_serve,
-    "lsp": serve.cmd_lsp,
-    "hook": serve.cmd_hook,
+# Each command's handler, "module:function" in attribution/cli/, loaded when it runs (so
+# `check` does not load the scan pipeline or the web stack).
+COMMANDS: dict[str, str | Handler] = {
+    "build": "indexing:cmd_build",
+    "add": "indexing:cmd_build",
+    "remove": "indexing:cmd_remove",
+    "merge": "indexing:cmd_merge",
+    "stats": "indexing:cmd_stats",
+    "lookup": "indexing:cmd_lookup",
+    "check": "check:cmd_check",
+    "scan": "scan:cmd_scan",
+    "serve": "serve:cmd_serve",
+    "lsp": "serve:cmd_lsp",
+    "hook": "serve:cmd_hook",
 }
+DEFAULT_SCAN_TOP = 50  # matches kept per scanned file (a file holds more than a snippet)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,7 +222,7 @@ def _scan_parser(commands: Commands) -> None:
         help=f"result cache for resuming and re-scans (default {DEFAULT_DIR})",
     )
     p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    p.add_argument("--top", type=int, default=scan.DEFAULT_TOP, help="matches kept per file")
+    p.add_argument("--top", type=int, default=DEFAULT_SCAN_TOP, help="matches kept per file")
     p.add_argument(
         "--file-timeout",
         type=float,
@@ -259,7 +262,7 @@ def run(args: argparse.Namespace) -> int:
     """Run a parsed command; user errors become one line on stderr and exit code 2."""
     action = args.action if args.command == "index" else args.command
     try:
-        code = COMMANDS[action](args)
+        code = handler(action)(args)
         sys.stdout.flush()
         return code
     except BrokenPipeError:
@@ -270,6 +273,16 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("attribution: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def handler(action: str) -> Handler:
+    """The function that runs a command."""
+    target = COMMANDS[action]
+    if callable(target):
+        return target
+    module, _, name = target.partition(":")
+    function: Handler = getattr(importlib.import_module(f"attribution.cli.{module}"), name)
+    return function
 
 
 def _closed_pipe() -> int:

@@ -5,42 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
-from attribution.cli.base import EXIT_ERROR, default_index
+from attribution.cli.common import fail, index_dir
 from attribution.core.policy import PolicyError
 from attribution.index.format import IndexFormatError
 from attribution.web.client import ServiceError
-
-MODES = ("annotate", "footnote", "block")
-
-
-def register(subparsers: Any, commands: dict[str, Callable[[argparse.Namespace], int]]) -> None:
-    """Add `proxy` to the `attribution` parser's sub-commands and its handler to commands."""
-    p = subparsers.add_parser(
-        "proxy", help="OpenAI-compatible proxy that attributes the code a model returns"
-    )
-    p.add_argument("--upstream", required=True, metavar="URL", help="the model server's URL")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--index", default=None, help="index directory ($ATTRIBUTION_INDEX or ./.attribution-index)"
-    )
-    where.add_argument("--server", default=None, metavar="URL", help="a running attribution serve")
-    p.add_argument("--mode", choices=MODES, default="annotate", help="how attributions are shown")
-    p.add_argument("--policy", default=None, metavar="FILE", help="policy file (block mode)")
-    p.add_argument("--audit", default=None, metavar="FILE", help="append one JSON line per answer")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=600.0,
-        metavar="SECONDS",
-        help="longest wait for the upstream to send anything (default 600)",
-    )
-    p.add_argument("--top", type=int, default=5, help="matches kept per block (default 5)")
-    commands["proxy"] = cmd_proxy
 
 
 def cmd_proxy(args: argparse.Namespace) -> int:
@@ -48,8 +18,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     try:
         app = build_app(args)
     except (ValueError, OSError, PolicyError, IndexFormatError, ServiceError) as err:
-        print(f"attribution: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(str(err))
     import uvicorn  # loads only for this command
 
     print(
@@ -75,7 +44,7 @@ def build_app(args: argparse.Namespace) -> Any:
     if args.server:
         attributor = Attributor(server=args.server, top=args.top)
     else:
-        attributor = Attributor(index=args.index or default_index(), top=args.top)
+        attributor = Attributor(index=index_dir(args.index), top=args.top)
     audit = AuditLog(args.audit) if args.audit else None
     settings = Settings(args.mode, attributor, policy)
     return Proxy(args.upstream, settings, audit, timeout=args.timeout).app()

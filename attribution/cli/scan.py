@@ -19,11 +19,10 @@ from attribution.cli.render import render_match
 from attribution.core.policy import REVIEW, Policy
 from attribution.index.store import Index
 from attribution.scan import policyfile
+from attribution.scan.inputs import ScanInputError
 from attribution.scan.records import size_text
 from attribution.scan.reports import write_report
 from attribution.scan.session import ScanResult, ScanSettings, scan
-
-DEFAULT_TOP = 50  # matches kept per file (a file holds more than a snippet)
 
 
 def _policy(args: argparse.Namespace) -> tuple[Policy | None, str | None]:
@@ -41,6 +40,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return fail(f"--jobs must be at least 1, got {args.jobs}")
     if args.top < 1:
         return fail(f"--top must be at least 1, got {args.top}")
+    try:
+        return _scan(args)
+    except ScanInputError as err:
+        return fail(str(err))
+
+
+def _scan(args: argparse.Namespace) -> int:
     policy, policy_file = _policy(args)
     settings = ScanSettings(
         jobs=args.jobs or os.cpu_count() or 1,
