@@ -23,6 +23,7 @@ from attribution.core.fingerprint import fingerprints
 from attribution.core.licenses import RepoContext
 from attribution.core.tokenize import tokenize
 from attribution.index import codec
+from attribution.index.format import MANIFEST_FILE, read_manifest
 from attribution.index.ingest import (
     IngestLimits,
     Repository,
@@ -34,7 +35,16 @@ from attribution.index.ingest import (
 from attribution.index.optout import OptOut
 from attribution.index.progress import Progress
 from attribution.index.segment import BlobRecord, SegmentWriter, SourceRecord
-from attribution.index.writer import check_buildable, locked, new_segment, publish
+from attribution.index.shards import ShardedWriter, check_count, shard_count
+from attribution.index.shards import check as check_shards
+from attribution.index.shards import prepare as prepare_shards
+from attribution.index.writer import (
+    check_buildable,
+    locked,
+    new_writer,
+    publish,
+    segment_writers,
+)
 
 BATCH_FILES = 64
 BATCH_BYTES = 4_000_000
@@ -117,7 +127,9 @@ class _Batch:
 class Builder:
     """Feeds files to workers in bounded batches and writes their results in order."""
 
-    def __init__(self, writer: SegmentWriter, cfg: Config, jobs: int, opt_out: OptOut) -> None:
+    def __init__(
+        self, writer: SegmentWriter | ShardedWriter, cfg: Config, jobs: int, opt_out: OptOut
+    ) -> None:
         self.writer, self.cfg, self.jobs, self.opt_out = writer, cfg, jobs, opt_out
         self.report = BuildReport()
         self.progress = Progress("indexing")
@@ -256,15 +268,19 @@ def build(
     opt_out: OptOut | None = None,
     limits: IngestLimits | None = None,
     on_report: Callable[[BuildReport], Any] | None = None,
+    shards: int | None = None,
 ) -> BuildReport:
-    """Index SOURCEs into a new segment; replace=True makes it the whole index (build),
-    False adds it (add). The previous index stays readable until the final rename."""
+    """Index SOURCEs into a new segment (one per shard of a sharded index); replace=True
+    makes it the whole index (build, of `shards` shards, None: unsharded), False adds it
+    (add, to the index's own shards). The previous index stays readable until the final
+    rename."""
     root = Path(root)
     cfg = config or Config()
     if replace:
         check_buildable(root)
     with locked(root):
-        writer = new_segment(root, cfg.sketch_perm // 8)
+        n_shards = _shards_for(root, cfg, shards, replace)
+        writer = new_writer(root, cfg.sketch_perm // 8, n_shards)
         try:
             builder = Builder(writer, cfg, jobs or os.cpu_count() or 1, opt_out or OptOut())
             report = builder.run(read_all(specs, limits or IngestLimits()))
@@ -272,7 +288,23 @@ def build(
         except BaseException:
             writer.abort()
             raise
-        publish(root, [writer], cfg.build_dict(), replace=replace)
+        written = segment_writers(writer)
+        publish(root, written, cfg.build_dict(), replace=replace, n_shards=n_shards)
     if on_report:
         on_report(report)
     return report
+
+
+def _shards_for(root: Path, cfg: Config, shards: int | None, replace: bool) -> int:
+    """The shards a build writes (0: unsharded): those asked for by a build, the index's
+    own for an add; a build's shard directories are made ready here."""
+    if not replace:
+        if not (root / MANIFEST_FILE).exists():
+            return 0  # publish refuses: there is no index to add to
+        manifest = read_manifest(root)
+        check_shards(root, manifest)
+        return shard_count(manifest)
+    if shards is None:
+        return 0
+    prepare_shards(root, check_count(shards), cfg.build_dict())
+    return shards

@@ -42,6 +42,10 @@ def write_json(path: Path, value: Any) -> None:
     fsync_dir(path.parent)
 
 
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def new_manifest(build_config: dict[str, Any]) -> dict[str, Any]:
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     return {

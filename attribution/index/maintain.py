@@ -26,7 +26,7 @@ from attribution.index.format import REMOVALS_LOG, read_manifest, write_manifest
 from attribution.index.optout import OptOut
 from attribution.index.segment import VIEWS, Segment
 from attribution.index.store import Index
-from attribution.index.writer import locked, new_segment, publish
+from attribution.index.writer import locked, new_writer, publish, segment_writers
 
 # A deletion list replaced by a newer one stays this long, for readers that read the
 # manifest naming it just before the switch (they open it a moment later).
@@ -198,7 +198,7 @@ def merge(root: str | Path, extra_segments: list[str | Path] | None = None) -> d
     with locked(root):
         index = Index(root)
         outside = [Segment(Path(p)) for p in extra_segments or []]
-        writer = new_segment(root, index.config.sketch_perm // 8)
+        writer = new_writer(root, index.config.sketch_perm // 8, index.n_shards)
         try:
             for seg in index.segments:
                 _copy_segment(writer, seg, index.is_deleted)
@@ -212,7 +212,13 @@ def merge(root: str | Path, extra_segments: list[str | Path] | None = None) -> d
             index.close()
             for seg in outside:
                 seg.close()
-        manifest = publish(root, [writer], index.config.build_dict(), replace=True)
+        manifest = publish(
+            root,
+            segment_writers(writer),
+            index.config.build_dict(),
+            replace=True,
+            n_shards=index.n_shards,
+        )
         _sweep_deletions(root, keep=set())
         return manifest
 

@@ -176,10 +176,15 @@ class SegmentWriter:
     def blob_count(self) -> int:
         return len(self._blob_rows)
 
+    @property
+    def skipped_count(self) -> int:
+        return sum(self._skipped.values()) + len(self._sources)
+
     def finish(self) -> dict[str, Any]:
         """Write arrays, metadata and the segment file; returns the segment summary."""
         self._tokens.close()
         self._content.close()
+        self._sort_by_blob_id()
         np.save(self.path / "tokens_off.npy", np.array(self._token_off, dtype=np.uint64))
         np.save(self.path / "content_off.npy", np.array(self._content_off, dtype=np.uint64))
         fp_count = {view: self._write_fingerprints(view) for view in VIEWS}
@@ -202,6 +207,28 @@ class SegmentWriter:
         write_json(self.path / SEGMENT_FILE, summary)
         fsync_dir(self.path)
         return summary
+
+    def _sort_by_blob_id(self) -> None:
+        """Renumber blobs in blob id order (local ids, stored records, fingerprints and
+        sketches), so a segment's blob order depends on its content, not on the order its
+        files came in: how a corpus is split into shards or tasks cannot change answers."""
+        ids = [row[1] for row in self._blob_rows]
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        if order == list(range(len(ids))):
+            return
+        rank = np.empty(len(ids), dtype=np.uint32)
+        rank[np.array(order, dtype=np.int64)] = np.arange(len(ids), dtype=np.uint32)
+        self._token_off = _permute_file(self.path / "tokens.bin", self._token_off, order)
+        self._content_off = _permute_file(self.path / "content.bin", self._content_off, order)
+        self._blob_rows = [(i, *self._blob_rows[old][1:]) for i, old in enumerate(order)]
+        self._blobs = {row[1]: row[0] for row in self._blob_rows}
+        for view in VIEWS:
+            self._fp_blobs[view] = [rank[b] for b in self._fp_blobs[view]]
+        if self._sketches:
+            blobs = rank[_concat(self._sketch_blobs, np.uint32)]
+            by_blob = np.argsort(blobs, kind="stable")  # a blob's own sketches keep their order
+            self._sketches = [np.concatenate(self._sketches)[by_blob]]
+            self._sketch_blobs = [blobs[by_blob]]
 
     def abort(self) -> None:
         """Drop a half-written segment."""
@@ -292,6 +319,26 @@ class NameCounts:
         """(sorted distinct hashes, blobs holding each), both uint32."""
         self._fold()
         return self._hash, self._count
+
+
+def _permute_file(path: Path, offsets: list[int], order: list[int]) -> list[int]:
+    """Rewrite a file of consecutive records in a new order; the new offsets."""
+    tmp = path.with_name(path.name + ".sorted")
+    out = [0]
+    with open(path, "rb") as f, open(tmp, "wb") as dst:
+        data = _map_file(f)
+        for old in order:
+            record = data[offsets[old] : offsets[old + 1]]
+            dst.write(record)
+            out.append(out[-1] + len(record))
+    os.replace(tmp, path)
+    return out
+
+
+def _map_file(f: Any) -> mmap.mmap | bytes:
+    if os.fstat(f.fileno()).st_size == 0:
+        return b""
+    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:

@@ -80,6 +80,7 @@ def stats(root: str | Path) -> dict[str, Any]:
             "created": index.manifest.get("created"),
             "updated": index.manifest.get("updated"),
             "config": index.manifest["config"],
+            "shards": index.n_shards,
             "segments": len(index.segments),
             "deleted_sources": int(index.deleted.size),
             "tokens": sum(int(i["tokens"]) for i in info),

@@ -14,8 +14,8 @@ from attribution.core import search
 from attribution.core.config import Config
 from attribution.core.sketch import estimate_jaccard
 from attribution.core.tokenize import TokenStream
-from attribution.index import codec
-from attribution.index.format import SEGMENTS_DIR, read_manifest
+from attribution.index import codec, shards
+from attribution.index.format import read_manifest
 from attribution.index.segment import Segment
 
 TOKEN_CACHE = 2_000_000  # tokens of decoded streams kept per process (about 60 MB)
@@ -33,6 +33,46 @@ def obligations_of(expression: str) -> tuple[str, ...]:
     except ImportError:  # pragma: no cover - the licenses module ships with the core
         return ()
     return tuple(obligations(expression))
+
+
+def nearest_rows(index: Any, sketches: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """(query, row, distance) of the rows of a faiss binary index within each query's k
+    nearest distances, ties at the k-th distance all included (faiss picks among them
+    arbitrarily; the caller breaks them by row)."""
+    sk = np.ascontiguousarray(sketches)
+    total = int(index.ntotal)
+    dist, ids = index.search(sk, min(k + 1, total))
+    dist, ids = dist.astype(np.int64), ids.astype(np.int64)
+    n = sk.shape[0]
+    if total <= k:
+        return np.repeat(np.arange(n), total), ids.ravel(), dist.ravel()
+    tied = dist[:, k] == dist[:, k - 1]
+    clear = np.flatnonzero(~tied)
+    q = [np.repeat(clear, k)]
+    rows, dists = [ids[clear, :k].ravel()], [dist[clear, :k].ravel()]
+    for j in np.flatnonzero(tied).tolist():
+        lims, d, i = index.range_search(sk[j : j + 1], int(dist[j, k - 1]) + 1)
+        q.append(np.full(int(lims[1]), j, dtype=np.int64))
+        rows.append(i.astype(np.int64))
+        dists.append(d.astype(np.int64))
+    return np.concatenate(q), np.concatenate(rows), np.concatenate(dists)
+
+
+def top_k(parts: list[tuple[np.ndarray, ...]], k: int) -> tuple[np.ndarray, ...]:
+    """Per query, the first k of (query, handle, distance, row, live) rows in the order
+    (distance, handle, row): the merge of per-segment (or per-shard) nearest rows."""
+    if not parts:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, empty, np.zeros(0, dtype=bool)
+    q, h, d, r, live = (np.concatenate([p[j] for p in parts]) for j in range(5))
+    order = np.lexsort((r, h, d, q))
+    q, h, d, r, live = q[order], h[order], d[order], r[order], live[order]
+    first = np.ones(q.shape[0], dtype=bool)
+    first[1:] = q[1:] != q[:-1]
+    starts = np.flatnonzero(first)
+    rank = np.arange(q.shape[0]) - np.repeat(starts, np.diff(np.append(starts, q.shape[0])))
+    keep = rank < k
+    return q[keep], h[keep], d[keep], r[keep], live[keep]
 
 
 class _LRU(OrderedDict[Any, Any]):
@@ -62,11 +102,18 @@ class _LRU(OrderedDict[Any, Any]):
 class Index:
     """Read side of an index directory; implements attribution.core.search.IndexView."""
 
-    def __init__(self, root: str | Path, **query: Any) -> None:
+    def __init__(self, root: str | Path, *, shard: int | None = None, **query: Any) -> None:
+        """Open an index (all its shards), or with `shard` one shard of a sharded index."""
         self.root = Path(root)
         self.manifest = read_manifest(self.root)
         self.config = Config.from_dict(self.manifest["config"]).with_query(**query)
-        self.segments = [Segment(self.root / SEGMENTS_DIR / n) for n in self.manifest["segments"]]
+        self.n_shards = shards.check(self.root, self.manifest, shard)
+        self.segment_names = [
+            n
+            for n in self.manifest["segments"]
+            if shard is None or shards.segment_shard(n) == shard
+        ]
+        self.segments = [Segment(shards.segment_path(self.root, n)) for n in self.segment_names]
         self.bases = np.cumsum([0] + [s.n_blobs for s in self.segments]).tolist()
         self.deleted = self._load_deletions()
         self.dead = [self._dead_blobs(s) for s in self.segments]
@@ -126,22 +173,24 @@ class Index:
         return df, int(self.bases[-1])
 
     def near(self, sketches: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        bits = sketches.shape[1] * 8
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        """The k nearest function sketches of the whole index per query sketch (ties
+        broken by blob handle, then row), minus those of removed blobs."""
+        q, blobs, dist, _, live = self.near_rows(sketches, k)
+        sims = estimate_jaccard(dist[live], sketches.shape[1] * 8)
+        return q[live], blobs[live], sims
+
+    def near_rows(self, sketches: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+        """(query, blob handle, distance, row, live) of each query's k nearest sketch rows
+        in the order (distance, handle, row), removed blobs' included: the same rows
+        however the index is split into segments or shards."""
+        parts: list[tuple[np.ndarray, ...]] = []
         for i, seg in enumerate(self.segments):
             if seg.sketch.shape[0] == 0:
                 continue
-            dist, ids = self._faiss_index(i).search(np.ascontiguousarray(sketches), k)
-            ok = ids >= 0
-            qidx = np.nonzero(ok)[0]
-            local = np.asarray(seg.sketch_blob[ids[ok]], dtype=np.int64)
-            live = ~self.dead[i][local]
-            sims = estimate_jaccard(dist[ok], bits)
-            parts.append((qidx[live], local[live] + int(self.bases[i]), sims[live]))
-        if not parts:
-            empty = np.zeros(0, np.int64)
-            return empty, empty, np.zeros(0)
-        return tuple(np.concatenate([p[j] for p in parts]) for j in range(3))  # type: ignore[return-value]
+            q, rows, dist = nearest_rows(self._faiss_index(i), sketches, k)
+            local = np.asarray(seg.sketch_blob[rows], dtype=np.int64)
+            parts.append((q, local + int(self.bases[i]), dist, rows, ~self.dead[i][local]))
+        return top_k(parts, k)
 
     def _faiss_index(self, i: int) -> Any:
         index = self._faiss.get(i)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from attribution.index import shards
 from attribution.index.format import (
     MANIFEST_FILE,
     SEGMENTS_DIR,
@@ -22,9 +23,10 @@ from attribution.index.format import (
     write_manifest,
 )
 from attribution.index.segment import SegmentWriter
+from attribution.index.shards import ShardedWriter
 
 LOCK_FILE = ".lock"
-_OWN_NAMES = {MANIFEST_FILE, SEGMENTS_DIR, LOCK_FILE}
+_OWN_NAMES = {MANIFEST_FILE, SEGMENTS_DIR, LOCK_FILE, shards.SHARDS_DIR}
 
 
 class IndexBusyError(RuntimeError):
@@ -60,27 +62,60 @@ def check_buildable(root: Path) -> None:
         )
 
 
-def new_segment(root: Path, sketch_bytes: int) -> SegmentWriter:
-    """A segment writer in a hidden temporary directory of the index."""
-    tmp = root / SEGMENTS_DIR / f".tmp-{uuid.uuid4().hex}"
-    return SegmentWriter(tmp, sketch_bytes)
+def new_segment(root: Path, sketch_bytes: int, shard: int | None = None) -> SegmentWriter:
+    """A segment writer in a hidden temporary directory of the index (of a shard's)."""
+    home = root / SEGMENTS_DIR if shard is None else shards.shard_dir(root, shard)
+    return SegmentWriter(home / f".tmp-{uuid.uuid4().hex}", sketch_bytes)
+
+
+def new_writer(root: Path, sketch_bytes: int, n_shards: int) -> SegmentWriter | ShardedWriter:
+    """The writer of one build, add or merge: one segment, or one per shard."""
+    if not n_shards:
+        return new_segment(root, sketch_bytes)
+    return ShardedWriter([new_segment(root, sketch_bytes, s) for s in range(n_shards)])
+
+
+def segment_writers(writer: SegmentWriter | ShardedWriter) -> list[SegmentWriter]:
+    """A writer's finished segments worth publishing (a shard that got nothing has none)."""
+    if isinstance(writer, SegmentWriter):
+        return [writer]
+    kept = []
+    for w in writer.writers:
+        if w.blob_count or w.skipped_count:
+            kept.append(w)
+        else:
+            w.abort()
+    return kept
 
 
 def publish(
-    root: Path, writers: list[SegmentWriter], build_config: dict[str, Any], *, replace: bool
+    root: Path,
+    writers: list[SegmentWriter],
+    build_config: dict[str, Any],
+    *,
+    replace: bool,
+    n_shards: int = 0,
 ) -> dict[str, Any]:
     """Move finished segments into place, then switch the manifest to them in one rename.
 
     replace=True starts a new index (old segments and deletions are dropped after the
-    switch); otherwise the segments are added to the current manifest.
+    switch) of n_shards shards (0: not sharded); otherwise the segments are added to the
+    current manifest, whose shards they must be written for.
     """
     manifest = _current_or_new(root, build_config, replace)
+    if replace and n_shards:
+        manifest["shards"] = n_shards
+    elif replace:
+        manifest.pop("shards", None)
     names = []
     for w in writers:
         name = f"seg-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        os.replace(w.path, root / SEGMENTS_DIR / name)
-        names.append(name)
-    fsync_dir(root / SEGMENTS_DIR)
+        home = w.path.parent
+        os.replace(w.path, home / name)
+        fsync_dir(home)
+        names.append(
+            name if home == root / SEGMENTS_DIR else (home / name).relative_to(root).as_posix()
+        )
     old = set(manifest["segments"])
     old_deletions = manifest.get("deletions")
     manifest["segments"] = names if replace else manifest["segments"] + names
@@ -118,8 +153,8 @@ def collect_garbage(
 ) -> None:
     """Remove segments and deletion lists the manifest no longer names."""
     for name in old - keep:
-        shutil.rmtree(root / SEGMENTS_DIR / name, ignore_errors=True)
+        shutil.rmtree(shards.segment_path(root, name), ignore_errors=True)
     if old_deletions:
         (root / old_deletions).unlink(missing_ok=True)
-    for stale in (root / SEGMENTS_DIR).glob(".tmp-*"):
+    for stale in [*(root / SEGMENTS_DIR).glob(".tmp-*"), *root.glob("shards/*/.tmp-*")]:
         shutil.rmtree(stale, ignore_errors=True)
