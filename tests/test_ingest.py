@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from attribution.index.build import build
 from attribution.index.ingest import (
     IngestLimits,
     Skipped,
@@ -24,6 +25,8 @@ from attribution.index.ingest import (
     read_installed,
     read_sources,
 )
+from attribution.index.lookup import lookup
+from attribution.index.store import Index
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 LICENSE = b"MIT License\n\nCopyright (c) 2020 Jane Doe\n"
@@ -496,6 +499,28 @@ def test_git_file_authors_by_owned_lines(tmp_path: Path) -> None:
     (repo / "a.py").write_bytes(b"a = 1\nb = 2\nc = 3\n")
     git(repo, "commit", "-q", "-am", "two", author="Bob")
     assert git_file_authors(str(repo), "a.py") == ["Bob", "Ann"]
+
+
+def test_git_sources_carry_the_authors_of_their_history(tmp_path: Path) -> None:
+    """Each file of a git SOURCE names who committed to it, most commits first; a build
+    puts them after the file's own authors, so a check and an author lookup find them."""
+    repo = write_files(tmp_path / "r", {"a.py": PY, "sub dir/b.py": b"b = 1\n"})
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "one", author="Ann")
+    for i in range(2):
+        (repo / "sub dir" / "b.py").write_bytes(b"b = %d\n" % (i + 2))
+        git(repo, "commit", "-q", "-am", f"b{i}", author="Bob")
+    files, _ = collect(repo)
+    authors = {f.path: f.git_authors for f in files}
+    assert authors == {"a.py": ("Ann",), "sub dir/b.py": ("Bob", "Ann")}
+    newest, _ = collect(repo, IngestLimits(max_history_commits=1))
+    assert {f.path: f.git_authors for f in newest} == {"a.py": None, "sub dir/b.py": ("Bob",)}
+    index = tmp_path / "idx"
+    build([str(repo)], index, jobs=1)
+    with Index(index) as opened:
+        found = lookup(opened, "author", "bob")
+    assert [p["path"] for p in found["paths"]] == ["sub dir/b.py"]
 
 
 # --- installed distributions and the real corpus ----------------------------------------

@@ -15,6 +15,7 @@ from attribution.cli.common import EXIT_CLEAN, EXIT_ERROR, index_dir
 from attribution.core.config import Config
 from attribution.core.search import QueryError
 from attribution.index.format import read_manifest
+from attribution.index.ingest.records import IngestLimits
 from attribution.index.optout import OptOut
 from attribution.index.store import Index
 
@@ -38,6 +39,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from attribution.index.build import build
 
     root = Path(index_dir(args.index))
+    if args.git_history < 0:
+        raise QueryError(f"--git-history must be 0 or more, got {args.git_history}")
     opt_out = OptOut.load(args.opt_out) if args.opt_out else OptOut()
     if args.action == "build":
         cfg = Config(k=args.k, window=args.window)
@@ -50,6 +53,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         replace=args.action == "build",
         opt_out=opt_out,
+        limits=IngestLimits(max_history_commits=args.git_history),
     )
     _report_build(report)
     if opt_out and report.files:

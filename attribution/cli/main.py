@@ -20,6 +20,7 @@ from attribution.cli.common import (
 )
 from attribution.core.config import Config
 from attribution.core.policy import FAIL_ON
+from attribution.index.ingest.records import IngestLimits
 from attribution.scan.cache import DEFAULT_DIR
 from attribution.scan.reports import FORMATS
 
@@ -84,6 +85,14 @@ def _index_parsers(commands: Commands) -> None:
             "--jobs", type=int, default=None, help="worker processes (default: all cores)"
         )
         p.add_argument("--opt-out", default=None, metavar="FILE", help="opt-out list to honour")
+        p.add_argument(
+            "--git-history",
+            type=int,
+            default=IngestLimits.max_history_commits,
+            metavar="N",
+            help="newest commits of a git SOURCE read for each file's authors "
+            f"(default {IngestLimits.max_history_commits:,}; 0: none)",
+        )
         if name == "build":
             p.add_argument("--k", type=int, default=Config.k, help=argparse.SUPPRESS)
             p.add_argument("--window", type=int, default=Config.window, help=argparse.SUPPRESS)

@@ -240,10 +240,19 @@ class Builder:
             license=fa.license,
             license_type=fa.license_type,
             license_evidence=fa.license_evidence,
-            authors=fa.authors,
+            authors=_with_history(fa.authors, item.git_authors),
             emails=fa.emails,
             copyright=fa.copyright,
         )
+
+
+MAX_HISTORY_AUTHORS = 10  # git-history authors kept per file, most commits first
+
+
+def _with_history(authors: tuple[str, ...], history: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The file's own authors (notice, package), then those of its git history."""
+    extra = [a for a in (history or ())[:MAX_HISTORY_AUTHORS] if a not in authors]
+    return (*authors, *extra)
 
 
 def read_all(specs: list[str], limits: IngestLimits) -> Iterator[SourceFile | Skipped]:

@@ -7,9 +7,9 @@ Skipped paths are `<repository dir>/<path>`.
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from attribution.index.git import CatFile, GitError, run, stream
 
@@ -98,8 +98,12 @@ def read_git(
         metadata, ctx.header_language = _survey(cat, repo_dir)
         base = os.path.basename(os.path.abspath(repo_dir))
         repo = Repository(name or base.removesuffix(".git"), origin_url(repo_dir), metadata)
+        commits = limits.max_history_commits
+        authors = history_authors(repo_dir, commits) if commits else {}
         for entry in ls_tree(repo_dir):
             item = _entry_item(ctx, repo, repo_dir, cat, entry)
+            if isinstance(item, SourceFile) and authors.get(entry.path):
+                item = replace(item, git_authors=authors[entry.path])
             if item is not None:
                 yield item
     except _GIT_ERRORS as e:
@@ -151,6 +155,35 @@ def _entry_item(
     if is_metadata_file(path):
         return None
     return examine(ctx, repo, path, where, entry.size, _BlobReader(cat, entry.sha))
+
+
+def history_authors(repo_dir: str, max_commits: int) -> dict[str, tuple[str, ...]]:
+    """Authors of each path in the newest `max_commits` commits reachable from HEAD, most
+    commits first (one `git log` for the whole repository; renames are not followed)."""
+    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    author, rest = "", b""
+    log = ("log", f"--max-count={max_commits}", "--no-renames", "--format=%x1e%aN", "-z")
+    for chunk in stream(repo_dir, *log, "--name-only", "HEAD", "--"):
+        *fields, rest = (rest + chunk).split(b"\0")
+        for field in fields:
+            author = _history_field(field, author, counts)
+    if rest:
+        _history_field(rest, author, counts)
+    return {
+        path: tuple(name for name, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+        for path, c in counts.items()
+    }
+
+
+def _history_field(field: bytes, author: str, counts: defaultdict[str, Counter[str]]) -> str:
+    """One NUL-separated field of `git log -z --name-only --format=%x1e%aN`: an author
+    (`\\x1eName`) or a path (after the newline that ends a commit's header); the author."""
+    field = field.lstrip(b"\n")
+    if field.startswith(b"\x1e"):
+        return field[1:].decode("utf-8", "replace").strip()
+    if field and author:
+        counts[field.decode("utf-8", "surrogateescape")][author] += 1
+    return author
 
 
 def git_file_authors(repo_dir: str, path: str) -> list[str]:

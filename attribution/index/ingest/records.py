@@ -75,15 +75,19 @@ class IngestLimits:
     max_archive_bytes: int = 4_000_000_000
     max_archive_members: int = 2_000_000
     max_ratio: int = 200
+    max_history_commits: int = 10_000  # newest commits read for authors of git sources
 
     def __post_init__(self) -> None:
         bad = [
             f"{name}={value!r}"
             for name, value in vars(self).items()
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1
+            if not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < (0 if name == "max_history_commits" else 1)
         ]
         if bad:
             raise ValueError(f"ingest limits must be positive integers: {', '.join(bad)}")
+        # (max_history_commits may be 0: no authors from git history)
 
 
 EMPTY_METADATA: Mapping[str, str] = MappingProxyType({})
