@@ -10,6 +10,7 @@ from typing import Any
 
 from attribution.core.policy import Policy
 from attribution.index.store import Index
+from attribution.scan.audit import add_audits, is_audit
 from attribution.scan.cache import ResultCache, context_key
 from attribution.scan.engine import run_scan
 from attribution.scan.inputs import Inputs, check_paths, read_inputs
@@ -73,8 +74,9 @@ def scan(
     """Scan PATHs against an open index (ScanInputError for a PATH that cannot be scanned)."""
     check_paths(paths, settings.since)
     started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    audits = [p for p in paths if is_audit(p)]  # the proxy's audit files: already attributed
     inputs = Inputs(
-        tuple(paths),
+        tuple(p for p in paths if p not in audits),
         since=settings.since,
         ignore=policy.ignores if policy is not None else (lambda rel: False),
     )
@@ -93,4 +95,5 @@ def scan(
         file_timeout=settings.file_timeout,
         memory_budget=settings.memory_mb * 1024 * 1024,
     )
+    add_audits(audits, summary, spool, policy)
     return ScanResult(tuple(paths), summary, spool, index, policy, policy_file, started)
