@@ -95,6 +95,11 @@ class _Hasher:
 _hash_token = _Hasher()
 
 
+def token_hash(text: bytes) -> int:
+    """The exact-view hash of one token's text."""
+    return _hash_token(text)
+
+
 def tokenize(data: bytes | str, language: str) -> TokenStream:
     """Tokenize source text in a known language (tree-sitter, or the fallback lexer)."""
     if isinstance(data, str):
