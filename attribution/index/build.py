@@ -38,6 +38,7 @@ from attribution.index.segment import BlobRecord, SegmentWriter, SourceRecord
 from attribution.index.shards import ShardedWriter, check_count, shard_count
 from attribution.index.shards import check as check_shards
 from attribution.index.shards import prepare as prepare_shards
+from attribution.index.workers import die_with_parent
 from attribution.index.writer import (
     check_buildable,
     locked,
@@ -79,8 +80,9 @@ def analyze(data: bytes, language: str, cfg: Config) -> BlobRecord:
 _worker_config: Config | None = None
 
 
-def _init_worker(cfg: Config) -> None:
+def _init_worker(parent: int, cfg: Config) -> None:
     global _worker_config
+    die_with_parent(parent)
     _worker_config = cfg
 
 
@@ -140,7 +142,7 @@ class Builder:
         self._pool: cf.ProcessPoolExecutor | None = None
         if jobs > 1:
             ctx = multiprocessing.get_context("fork")
-            self._pool = cf.ProcessPoolExecutor(jobs, ctx, _init_worker, (cfg,))
+            self._pool = cf.ProcessPoolExecutor(jobs, ctx, _init_worker, (os.getpid(), cfg))
 
     def run(self, items: Iterable[SourceFile | Skipped]) -> BuildReport:
         try:

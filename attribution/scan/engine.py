@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import contextlib
 import hashlib
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -72,7 +73,7 @@ class Pipeline:
             return
         ctx = multiprocessing.get_context("fork")
         self._pool = cf.ProcessPoolExecutor(
-            self.jobs, ctx, worker.limit_memory, (self.memory_budget,)
+            self.jobs, ctx, worker.init_worker, (os.getpid(), self.memory_budget)
         )
         self._pool.submit(int).result()  # a fork pool starts all its workers at once
 

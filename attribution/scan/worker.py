@@ -20,6 +20,7 @@ from attribution.core.languages import detect_language, guess_language
 from attribution.core.redact import redact  # plain `re` rules: importing it loads no web stack
 from attribution.core.search import QueryError, attribute
 from attribution.index.store import Index
+from attribution.index.workers import die_with_parent
 from attribution.scan.chunks import WINDOW_LINES, attribute_windows
 from attribution.scan.whole import whole_file_result
 
@@ -45,10 +46,16 @@ def set_index(index: Index | None, timeout: float = 0.0) -> None:
     _index, _timeout = index, timeout
 
 
+def init_worker(parent: int, budget_bytes: int) -> None:
+    """Pool initializer: die with the scan (`parent`), and bound memory."""
+    die_with_parent(parent)
+    limit_memory(budget_bytes)
+
+
 def limit_memory(budget_bytes: int) -> None:
-    """Pool initializer: allocations beyond `budget_bytes` more than the process maps now
-    raise MemoryError (the index's maps are already counted), instead of the whole
-    machine running out of memory on a pathological file."""
+    """Allocations beyond `budget_bytes` more than the process maps now raise MemoryError
+    (the index's maps are already counted), instead of the whole machine running out of
+    memory on a pathological file."""
     if budget_bytes <= 0:
         return
     mapped = _mapped_bytes()
