@@ -93,6 +93,7 @@ def test_rerun_of_ours_keeps_the_peers_run_and_the_report_says_so(saved_run: Pat
     assert ours["run"] != dolos["run"] and ours["run"] in result["runs"]
     assert result["runs"][ours["run"]]["load_avg_start"]
     assert ours["default"]["positives"]["recall"] == 1.0  # the engine really answered
+    assert ours["load_avg_before"] >= 0 and "load_avg_before" not in dolos
     assert not runs.same_run(result)
     heading = report_text.speed_heading(result)
     assert "same run" not in heading and "not one run" in heading

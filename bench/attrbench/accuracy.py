@@ -80,17 +80,22 @@ def run(
         "tools": {},
     }
     result["index"]["run"] = _index_run(prep.index_dir.parent, run_id if fresh_index else None)
-    answers = ours.run(prep.index_dir, queries)
-    result["tools"]["attribution"] = {"status": "ok", "run": run_id, **score_tool(queries, answers)}
+    answers, stamp = runs.measured(ours.run, prep.index_dir, queries)
+    result["tools"]["attribution"] = {"status": "ok", "run": run_id, **stamp}
+    result["tools"]["attribution"].update(score_tool(queries, answers))
     result["misses"] = misses(queries, answers)
     work = cache / f"peers-s{seed}"
-    got = peers.run_all(cache, work, prep.corpus_files, queries, only=peer_names)
-    for name, r in got.items():
+    for name in peer_names:  # one at a time, so each carries the load it was measured under
+        got, stamp = runs.measured(
+            peers.run_all, cache, work, prep.corpus_files, queries, only=(name,)
+        )
+        r = got[name]
         if r["status"] != "ok":
-            result["tools"][name] = {**r, "run": run_id}
+            result["tools"][name] = {**r, "run": run_id, **stamp}
             continue
         info = {k: v for k, v in r.items() if k != "answers"}
-        result["tools"][name] = {**info, "run": run_id, **score_tool(queries, r["answers"])}
+        result["tools"][name] = {**info, "run": run_id, **stamp}
+        result["tools"][name].update(score_tool(queries, r["answers"]))
         (work / f"{name}-answers.json").write_text(json.dumps(r["answers"]))
     (cache / f"ours-answers-s{seed}.json").write_text(json.dumps(answers))
     result["seconds"] = time.perf_counter() - started
@@ -176,14 +181,17 @@ def rescore(seed: int = 1, out: Path | None = None, rerun_ours: bool = False) ->
     queries = generate.load(cache / f"queries-s{seed}.jsonl")
     saved_ours = cache / f"ours-answers-s{seed}.json"
     ours_run = runs.of(result["tools"].get("attribution"))
+    stamp = {k: v for k, v in result["tools"].get("attribution", {}).items() if k in runs.STAMP}
     if rerun_ours:
-        saved_ours.write_text(json.dumps(ours.run(cache / f"split-s{seed}" / "index", queries)))
+        fresh, stamp = runs.measured(ours.run, cache / f"split-s{seed}" / "index", queries)
+        saved_ours.write_text(json.dumps(fresh))
         ours_run = record["id"]
     answers = json.loads(saved_ours.read_text())
     result["tools"]["attribution"] = {
         "status": "ok",
         "run": ours_run,
         "scored_in": record["id"],
+        **stamp,
         **score_tool(queries, answers),
     }
     result["misses"] = misses(queries, answers)
@@ -193,6 +201,7 @@ def rescore(seed: int = 1, out: Path | None = None, rerun_ours: bool = False) ->
             continue
         keep = {k: v for k, v in tool.items() if k in ("status", "build_s", "wall_s", "note")}
         keep.update({k: v for k, v in tool.items() if k in ("hashes", "args", "query_s")})
+        keep.update({k: v for k, v in tool.items() if k in runs.STAMP})
         keep.update({"run": runs.of(tool), "scored_in": record["id"]})
         peer_answers = json.loads(saved.read_text())
         result["tools"][name] = {**keep, **score_tool(queries, peer_answers)}

@@ -230,17 +230,22 @@ def speed(acc: dict[str, Any]) -> str:
         "1,000 queries (s)",
         "1,000 queries + corpus preparation (s)",
         "query time vs ours",
-        "run (load average at its start)",
+        "run, when measured (load average before → after)",
     ]
     return table(header, rows)
 
 
 def speed_run(acc: dict[str, Any], tool: str) -> str:
     """The run a speed row was measured in, with its load; for ours, also the index's."""
-    run_id = runs.of(acc["tools"][tool])
+    item = acc["tools"][tool]
+    run_id = runs.of(item)
     record = acc.get("runs", {}).get(run_id) or {}
     load = (record.get("load_avg_start") or [None])[0]
     text = runs.label(run_id) + (f" ({load:.1f})" if load is not None else "")
+    if item.get("load_avg_before") is not None:  # the load around this tool's own queries
+        at = item["measured_at"][11:16]
+        text = f"{runs.label(run_id)}, at {at} ({item['load_avg_before']:.1f} → "
+        text += f"{item['load_avg_after']:.1f})"
     index_run = runs.of(acc.get("index"))
     if tool == "attribution" and index_run != run_id:
         text += f"; index built in run {runs.label(index_run)}"

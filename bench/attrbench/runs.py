@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
 UNRECORDED = "unrecorded"
+T = TypeVar("T")
 
 
 def _git(*args: str) -> str:
@@ -60,6 +62,17 @@ def finish(run: dict[str, Any]) -> dict[str, Any]:
     run["finished"] = _now().isoformat(timespec="seconds")
     run["load_avg_end"] = _load()
     return run
+
+
+STAMP = ("measured_at", "load_avg_before", "load_avg_after")
+
+
+def measured(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, dict[str, Any]]:
+    """fn's value, and when it ran with the load average just before and after it."""
+    at, before = _now().isoformat(timespec="seconds"), _load()[0]
+    value = fn(*args, **kwargs)
+    stamp = {"measured_at": at, "load_avg_before": before, "load_avg_after": _load()[0]}
+    return value, stamp
 
 
 def of(item: dict[str, Any] | None) -> str:
