@@ -44,7 +44,6 @@ from detect_secrets.plugins import (
     gitlab_token,
     jwt,
     mailchimp,
-    npm,
     openai,
     pypi_token,
     sendgrid,
@@ -59,6 +58,8 @@ from detect_secrets.plugins.high_entropy_strings import (
     Base64HighEntropyString,
     HexHighEntropyString,
 )
+
+from attribution.core import secrets_rules
 
 PLACEHOLDER = re.compile(r"\[REDACTED:([a-z_]+)\]")
 
@@ -80,7 +81,7 @@ class Hit:
 Finder = Callable[[str], Iterator[Hit]]
 
 # ranks: the more specific detector names a merged span
-_KEY_BLOCK, _CREDENTIALS, _PROVIDER, _ASSIGNED, _PERSONAL = range(5)
+_KEY_BLOCK, _CREDENTIALS, _PROVIDER, _RULESET, _ASSIGNED, _GENERIC, _PERSONAL = range(7)
 
 
 # --- private keys ---------------------------------------------------------------------------
@@ -90,8 +91,8 @@ _KEY_BODY = re.compile(r"[A-Za-z0-9+/]{16}")
 # base64 (quoted or not) and PEM headers.
 _KEY_TAIL = re.compile(
     r"(?:\\n[A-Za-z0-9+/=]*)+"
-    r"|(?:\n?[ \t]*[\"']?(?:[A-Za-z0-9+/=]{16,}|(?:Proc-Type|DEK-Info|Comment): [^\n]*)"
-    r"(?:\\n)?[\"']?[ \t,;+]*)+"
+    r"|(?:\n?[ \t]{0,64}+[\"']?(?:[A-Za-z0-9+/=]{16,}+|(?:Proc-Type|DEK-Info|Comment): [^\n]*+)"
+    r"(?:\\n)?[\"']?[ \t,;+]{0,64}+)++"
 )
 
 
@@ -116,11 +117,11 @@ _PLACEHOLDER_CRED = re.compile(
     r"|pwd|secret|user|username|changeme|foo|bar|baz|test|example"
 )
 _URL_CRED = re.compile(
-    r"(?i)\b[a-z][a-z0-9+.-]{1,20}://(?P<user>[^\s:/@'\"`]+):(?P<pw>[^\s/@'\"`]+)@"
+    r"(?i)\b[a-z][a-z0-9+.-]{1,20}://(?P<user>[^\s:/@'\"`]{0,256}+):(?P<pw>[^\s/@'\"`]{1,256}+)@"
 )
 _CURL_CRED = re.compile(
-    r"(?:curl|wget|http)\b[^\n]*?\s(?:-u|--user)[ =]+[\"']?"
-    r"(?P<user>[^\s:'\"]+):(?P<pw>[^\s'\"]+)"
+    r"(?:curl|wget|http)\b[^\n]{0,300}?\s(?:-u|--user)[ =]{1,4}+[\"']?"
+    r"(?P<user>[^\s:'\"]{1,256}+):(?P<pw>[^\s'\"]{1,256}+)"
 )
 
 
@@ -153,6 +154,8 @@ _FORMATS: tuple[tuple[str, str], ...] = (
     ("anthropic_key", r"sk-ant-[a-z]{3,8}\d{2}-[A-Za-z0-9_-]{32,}"),
     ("huggingface_token", r"hf_[A-Za-z]{34}"),
     ("npm_token", r"npm_[A-Za-z0-9]{36}"),
+    # detect-secrets' npm pattern (`//.+/:_authToken=`) backtracks: its legacy form here
+    ("npm_token", r"(?<=:_authToken=)[A-Fa-f0-9-]{36}"),
     ("digitalocean_token", r"do[opr]_v1_[a-f0-9]{64}"),
     ("shopify_token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
     ("auth_header", r"(?i)(?<=bearer )(?=[\w.~+/-]*\d)[\w.~+/-]{20,}=*"),
@@ -181,7 +184,6 @@ _PLUGINS: tuple[tuple[type[RegexBasedDetector], str, tuple[str, ...]], ...] = (
     (gitlab_token.GitLabTokenDetector, "gitlab_token", ()),
     (jwt.JwtTokenDetector, "jwt", ()),
     (mailchimp.MailchimpDetector, "mailchimp_key", ("-us",)),
-    (npm.NpmDetector, "npm_token", ()),
     (openai.OpenAIDetector, "openai_key", ()),
     (pypi_token.PypiTokenDetector, "pypi_token", ()),
     (sendgrid.SendGridDetector, "sendgrid_key", ()),
@@ -250,14 +252,14 @@ _META_WORDS = frozenset(
 _NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _KEYWORDS = re.compile(r"(?i)pass|pw|secret|token|key|cred|auth|identified")
 _ASSIGNMENT = re.compile(
-    r"(?P<nq>[\"'`]?)(?P<name>[A-Za-z_$][\w$.-]*)(?P=nq)\]?"  # name, "name", ['name']
-    r"(?:[ \t]*:[ \t]*[\w.\[\]|, ]{1,40}?|[ \t]+(?P<name2>[A-Za-z_][\w.*]*))?"  # x: str, T x
-    r"[ \t]*(?P<op>:=|=>|===?|!==?|=|:|\(|,)[ \t]*@?[rbuRBU]{0,2}"
+    r"(?P<nq>[\"'`]?)(?<![\w$.-])(?P<name>[A-Za-z_$][\w$.-]{0,63}+)(?P=nq)\]?"  # name, "name"
+    r"(?:[ \t]*+:[ \t]*+[\w.\[\]|, ]{1,40}?|[ \t]++(?P<name2>[A-Za-z_][\w.*]{0,63}+))?"  # x: T
+    r"[ \t]*+(?P<op>:=|=>|===?|!==?|=|:|\(|,)[ \t]*+@?[rbuRBU]{0,2}"
     r"(?P<q>[\"'`])(?P<value>(?:(?!(?P=q))[^\n\\]|\\.){1,500})(?P=q)"
 )
 # name=value in a string, a URL query or a flag: "Server=x;Password=y;", ?api_key=y, --password=y
 _PAIR = re.compile(
-    r"(?<=[?&;\"'-])(?P<name>[A-Za-z_][\w.-]*)=(?P<value>[^&;\"'\s#<>()\[\]{}]{1,300})"
+    r"(?<=[?&;\"'-])(?P<name>[A-Za-z_][\w.-]{0,63}+)=(?P<value>[^&;\"'\s#<>()\[\]{}]{1,300}+)"
     r"(?=[&;\"'\s#<>]|$)"
 )
 _XML = re.compile(r"<(?P<name>[\w.-]+)>(?P<value>[^<>\n]{1,300})</(?P=name)>")
@@ -440,6 +442,13 @@ def _unquoted_is_secret(cls: str, m: re.Match[str]) -> bool:
     return value_is_secret(cls, value)
 
 
+# --- gitleaks' rule set ---------------------------------------------------------------------
+def _ruleset(text: str) -> Iterator[Hit]:
+    """Gitleaks' rules (secrets_rules); its generic rule ranks after the assigned values."""
+    for start, end, rule in secrets_rules.findings(text):
+        yield Hit(start, end, _GENERIC if rule.generic else _RULESET, rule.kind)
+
+
 # --- personal data --------------------------------------------------------------------------
 _EMAIL = re.compile(
     r"(?<![\w.+%-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+-]*)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
@@ -518,6 +527,7 @@ FINDERS: tuple[Finder, ...] = (
     _url_credentials,
     *(_plugin(cls, kind, needs) for cls, kind, needs in _PLUGINS),
     *(_regex(kind, pattern) for kind, pattern in _FORMATS),
+    _ruleset,
     _assigned,
     _emails,
     _ip_addresses,
