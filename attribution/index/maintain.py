@@ -201,9 +201,9 @@ def merge(root: str | Path, extra_segments: list[str | Path] | None = None) -> d
         writer = new_writer(root, index.config.sketch_perm // 8, index.n_shards)
         try:
             for seg in index.segments:
-                _copy_segment(writer, seg, index.is_deleted)
+                copy_segment(writer, seg, index.is_deleted)
             for seg in outside:
-                _copy_segment(writer, seg, lambda sid: False)
+                copy_segment(writer, seg, lambda sid: False)
             writer.finish()
         except BaseException:
             writer.abort()
@@ -223,7 +223,7 @@ def merge(root: str | Path, extra_segments: list[str | Path] | None = None) -> d
         return manifest
 
 
-def _copy_segment(writer: Any, seg: Segment, is_deleted: Any) -> None:
+def copy_segment(writer: Any, seg: Segment, is_deleted: Any) -> None:
     """Append a segment's live sources, their blobs, fingerprints and sketches."""
     live: dict[int, list[Any]] = {}
     for local, rec in seg.source_records():

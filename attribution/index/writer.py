@@ -26,7 +26,7 @@ from attribution.index.segment import SegmentWriter
 from attribution.index.shards import ShardedWriter
 
 LOCK_FILE = ".lock"
-_OWN_NAMES = {MANIFEST_FILE, SEGMENTS_DIR, LOCK_FILE, shards.SHARDS_DIR}
+_OWN_NAMES = {MANIFEST_FILE, SEGMENTS_DIR, LOCK_FILE, shards.SHARDS_DIR, ".build"}
 
 
 class IndexBusyError(RuntimeError):
@@ -75,14 +75,14 @@ def new_writer(root: Path, sketch_bytes: int, n_shards: int) -> SegmentWriter | 
     return ShardedWriter([new_segment(root, sketch_bytes, s) for s in range(n_shards)])
 
 
-def segment_writers(writer: SegmentWriter | ShardedWriter) -> list[SegmentWriter]:
+def segment_writers(writer: SegmentWriter | ShardedWriter) -> list[Path]:
     """A writer's finished segments worth publishing (a shard that got nothing has none)."""
     if isinstance(writer, SegmentWriter):
-        return [writer]
+        return [writer.path]
     kept = []
     for w in writer.writers:
         if w.blob_count or w.skipped_count:
-            kept.append(w)
+            kept.append(w.path)
         else:
             w.abort()
     return kept
@@ -90,7 +90,7 @@ def segment_writers(writer: SegmentWriter | ShardedWriter) -> list[SegmentWriter
 
 def publish(
     root: Path,
-    writers: list[SegmentWriter],
+    segments: list[Path],
     build_config: dict[str, Any],
     *,
     replace: bool,
@@ -108,10 +108,10 @@ def publish(
     elif replace:
         manifest.pop("shards", None)
     names = []
-    for w in writers:
+    for path in segments:
         name = f"seg-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        home = w.path.parent
-        os.replace(w.path, home / name)
+        home = path.parent
+        os.replace(path, home / name)
         fsync_dir(home)
         names.append(
             name if home == root / SEGMENTS_DIR else (home / name).relative_to(root).as_posix()
