@@ -149,6 +149,12 @@ class Index:
 
     # --- IndexView -----------------------------------------------------------------
     def lookup(self, view: str, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        qidx, blobs, df = self.postings(view, hashes)
+        return qidx, blobs, df[qidx]
+
+    def postings(self, view: str, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(index into hashes, blob handle) of each live posting, and per hash the blobs
+        holding it (removed ones included: document frequencies change at merge)."""
         df = np.zeros(hashes.shape[0], dtype=np.int64)
         parts_q, parts_b = [], []
         for i, seg in enumerate(self.segments):
@@ -159,7 +165,7 @@ class Index:
             parts_b.append(local[live] + int(self.bases[i]))
         qidx = np.concatenate(parts_q) if parts_q else np.zeros(0, np.int64)
         blobs = np.concatenate(parts_b) if parts_b else np.zeros(0, np.int64)
-        return qidx, blobs, df[qidx]
+        return qidx, blobs, df
 
     def name_df(self, hashes: np.ndarray) -> tuple[np.ndarray, int] | None:
         """Blobs holding each identifier hash, and blobs in all (None: a segment of the

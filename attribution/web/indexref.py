@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from attribution.index.format import MANIFEST_FILE
 from attribution.index.store import Index
@@ -25,12 +27,14 @@ def _stamp(root: Path) -> tuple[int, int, int]:
 class IndexRef:
     """A shared, re-openable handle on one index directory."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, opener: Callable[[Path], Any] = Index) -> None:
+        """`opener` opens the index (by default the whole of it, in this process)."""
         self.root = Path(root)
+        self._open = opener
         self._lock = threading.Lock()
         self.generation = 0
         self._key: tuple[int, tuple[int, int, int]] | None = None
-        self._index: Index | None = None
+        self._index: Any = None
         self.get()
 
     def _current_key(self) -> tuple[int, tuple[int, int, int]] | None:
@@ -39,7 +43,7 @@ class IndexRef:
         except OSError:
             return self._key  # the manifest is being replaced: keep what we have
 
-    def get(self) -> Index:
+    def get(self) -> Any:
         """The current index, re-opened first when the manifest changed or after a fork
         (SQLite connections must not cross a fork)."""
         key = self._current_key()
@@ -48,7 +52,7 @@ class IndexRef:
             return index
         with self._lock:
             if self._index is None or key != self._key:
-                self._index = Index(self.root)
+                self._index = self._open(self.root)
                 self._key = key or (os.getpid(), _stamp(self.root))
                 self.generation += 1
             return self._index

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from attribution.core.languages import ALIASES, LANGUAGES
 from attribution.core.search import attribute
+from attribution.index.format import IndexFormatError
 from attribution.index.stats import stats
 from attribution.web.auth import TokenBucket
 from attribution.web.deadline import QueryTimeout, deadline
@@ -25,6 +28,9 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.index = IndexRef(settings.index)
+        # the index queries run on: this process's own, or shards served elsewhere
+        # (web/ray_serve.py sets a FannedIndex here)
+        self.query_index: Callable[[], Any] = self.index.get
         self.admin_bucket = TokenBucket(settings.admin_burst, settings.admin_refill_s)
         self._stats: tuple[int, dict[str, Any]] | None = None
         self._stats_lock = threading.Lock()
@@ -41,15 +47,26 @@ class Service:
         budget_ms: float | None = None,
     ) -> dict[str, Any]:
         """One query's result, within the query time budget (QueryTimeout beyond)."""
-        index = self.index.get()
+        with self.unavailable():
+            index = self.query_index()
         data = code.encode("utf-8", "surrogatepass")
         limit = index.config.max_query_bytes
         if len(data) > limit:
             raise ApiError(413, "too_large", f"code is {len(data):,} bytes; the limit is {limit:,}")
         config = index.config.with_query(top=top, min_tokens=min_tokens)
         budget = self.settings.query_timeout_ms if budget_ms is None else budget_ms
-        with deadline(budget / 1000.0):
+        with deadline(budget / 1000.0), self.unavailable():
             return attribute(data, index, language=language, filename=filename, config=config)
+
+    @contextmanager
+    def unavailable(self) -> Iterator[None]:
+        """A missing, damaged or unreachable index or shard: 503 naming it (the server's
+        own paths left out), never a partial answer."""
+        try:
+            yield
+        except IndexFormatError as err:
+            message = str(err).replace(str(self.index.root), "<index>")
+            raise ApiError(503, "index_unavailable", message) from None
 
     def batch(self, items: list[dict[str, Any]], top: int | None) -> list[dict[str, Any]]:
         """Each item's result or error; 503 when the whole batch runs out of time."""
@@ -88,14 +105,19 @@ class Service:
 
     # --- reads ---------------------------------------------------------------------------
     def source(self, source_id: str, lines: str | None) -> dict[str, Any]:
-        return source_excerpt(self.index.get(), source_id, lines, self.settings.max_excerpt_lines)
+        with self.unavailable():
+            return source_excerpt(
+                self.index.get(), source_id, lines, self.settings.max_excerpt_lines
+            )
 
     def lookup(self, repo: str | None, author: str | None) -> dict[str, Any]:
-        return lookup(self.index.get(), repo, author)
+        with self.unavailable():
+            return lookup(self.index.get(), repo, author)
 
     def stats(self) -> dict[str, Any]:
         """Index statistics, computed once per version of the index."""
-        self.index.get()
+        with self.unavailable():
+            self.index.get()
         generation = self.index.generation
         with self._stats_lock:
             if self._stats is None or self._stats[0] != generation:
