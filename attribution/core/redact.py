@@ -29,8 +29,8 @@ Pure: no Flask and no I/O, so reports can import it.
 
 from __future__ import annotations
 
-import ipaddress
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -54,7 +54,7 @@ from detect_secrets.plugins import (
 )
 from detect_secrets.plugins.base import RegexBasedDetector
 
-from attribution.core import secrets_assigned, secrets_rules
+from attribution.core import personal_data, secrets_assigned, secrets_rules
 
 PLACEHOLDER = re.compile(r"\[REDACTED:([a-z_]+)\]")
 
@@ -124,7 +124,7 @@ def _putty_keys(text: str) -> Iterator[Hit]:
 
 # --- credentials in URLs --------------------------------------------------------------------
 _PLACEHOLDER_CRED = re.compile(
-    r"(?i)\$\{?\w+\}?|\{\{?[^}]*\}\}?|%\(?\w*\)?s|<[^>]*>|\*+|x+|\.\.\.|password|passwd|pass"
+    r"(?i)\$\{?\w+\}?|\{\{?[^}]{0,64}\}\}?|%\(?\w*\)?s|<[^>]{0,64}>|\*+|x+|\.\.\.|password|passwd|pass"
     r"|pwd|secret|user|username|changeme|foo|bar|baz|test|example"
 )
 _URL_CRED = re.compile(
@@ -253,76 +253,11 @@ def _ruleset(text: str) -> Iterator[Hit]:
         yield Hit(start, end, _GENERIC if rule.generic else _RULESET, rule.kind)
 
 
-# --- personal data --------------------------------------------------------------------------
-_EMAIL = re.compile(
-    r"(?<![\w.+%-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+-]*)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-    r"\.(?P<tld>[A-Za-z]{2,24}))\b(?![(@])"
-)
-_IMAGE = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff"})
-_COMMON_TLDS = frozenset(
-    {"com", "org", "net", "edu", "gov", "mil", "int", "io", "dev", "app", "ai", "info", "biz",
-     "name", "pro", "tech", "xyz", "cloud", "online", "site", "email", "page", "blog", "shop",
-     "store", "live", "news", "agency", "company", "systems", "solutions", "services",
-     "network", "works", "tools", "software", "codes", "digital", "media", "group", "team",
-     "world", "global", "science", "space", "today", "center", "social", "zone", "link",
-     "club", "museum", "aero", "coop", "jobs", "mobi", "travel", "local", "localhost",
-     "example", "test", "invalid", "mail", "ninja", "guru", "rocks", "lol", "fun"}
-)  # fmt: skip
-
-
-def _emails(text: str) -> Iterator[Hit]:
-    for m in _EMAIL.finditer(text):
-        tld, domain = m.group("tld").lower(), m.group("domain")
-        if tld in _IMAGE:
-            continue  # icon@2x.png
-        if m.group("local") == "git" and text.startswith(":", m.end()):
-            continue  # git@github.com:owner/repo.git
-        if domain.count(".") == 1 and len(tld) > 2 and tld not in _COMMON_TLDS:
-            continue  # x@w.shape, a@b.transpose: a matrix product, not an address
-        yield Hit(m.start(), m.end(), _PERSONAL, "email")
-
-
-_IPV4 = re.compile(
-    r"(?<![\w.:-])(?<![=<>~!^@]=)(?<!@)(\d{1,3}(?:\.\d{1,3}){3})(?![\w\[-]|\.\d|/\d)"
-)
-_IPV6 = re.compile(
-    r"(?<![\w:.])((?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:|(?:\d{1,3}\.){3}\d{1,3})"
-    r"(?:%[\w.]+)?)(?![\w:\[]|/\d)"
-)
-_VERSION = re.compile(r"(?i)version|release|section|rfc|§|\bv(?:er)?[ \t]*[=:(\"']")
-
-
-def _ip_addresses(text: str) -> Iterator[Hit]:
-    for m in _IPV4.finditer(text):
-        try:
-            ip = ipaddress.IPv4Address(m.group(1))
-        except ValueError:
-            continue
-        if ip.is_loopback or m.group(1).startswith(("0.", "255.")):
-            continue
-        if max(map(len, m.group(1).split("."))) == 1 and len(set(m.group(1))) > 2:
-            continue  # 2.7.2.2, 8.4.1.3: a version or a section, not a host (8.8.8.8 is one)
-        if text.startswith("/", m.start() - 1) and not text.startswith("//", m.start() - 2):
-            continue  # /packages/Foo/4.2.0.0: a path segment
-        if _VERSION.search(text, text.rfind("\n", 0, m.start()) + 1, m.start()):
-            continue  # AssemblyVersion("1.0.0.0"), version: 2.1.0.4
-        yield Hit(m.start(1), m.end(1), _PERSONAL, "ip_address")
-    for m in _IPV6.finditer(text):
-        if _plausible_ipv6(m.group(1)):
-            yield Hit(m.start(1), m.end(1), _PERSONAL, "ip_address")
-
-
-def _plausible_ipv6(candidate: str) -> bool:
-    """A valid IPv6 address that is not `::`, `::1`, a slice (`a[1::2]`) or `Face::add`."""
-    address = candidate.split("%")[0]
-    try:
-        ip = ipaddress.IPv6Address(address)
-    except ValueError:
-        return False
-    groups = [g for g in re.split(r"[:.]", address) if g]
-    has_digit = any(c.isdigit() for c in address)
-    spread = len(groups) >= 3 or any(len(g) == 4 for g in groups)
-    return has_digit and spread and not (ip.is_loopback or ip.is_unspecified)
+# --- personal data (personal_data) -----------------------------------------------------------
+def _personal(text: str) -> Iterator[Hit]:
+    for finder in (personal_data.emails, personal_data.ip_addresses):
+        for start, end, kind in finder(text):
+            yield Hit(start, end, _PERSONAL, kind)
 
 
 # --- the redaction --------------------------------------------------------------------------
@@ -334,16 +269,14 @@ FINDERS: tuple[Finder, ...] = (
     *(_regex(kind, pattern) for kind, pattern in _FORMATS),
     _ruleset,
     _assigned,
-    _emails,
-    _ip_addresses,
+    _personal,
 )
 
 
-def find(text: str) -> list[Hit]:
-    """The spans to hide, in order, overlaps merged; text already redacted stays."""
-    done = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+def _merge(hits: list[Hit], done: list[tuple[int, int]]) -> list[Hit]:
+    """Hits in order, overlaps merged (the lowest rank names the kind), none over `done`."""
     merged: list[Hit] = []
-    for h in sorted(h for f in FINDERS for h in f(text)):
+    for h in sorted(hits):
         if done and any(a < h.end and h.start < b for a, b in done):
             continue
         if merged and h.start < merged[-1].end:
@@ -355,19 +288,75 @@ def find(text: str) -> list[Hit]:
     return merged
 
 
-def redact_counted(text: str) -> tuple[str, dict[str, int]]:
-    """The text with secrets and personal data replaced, and how many of each kind."""
+def find(text: str) -> list[Hit]:
+    """The spans to hide, in order, overlaps merged; text already redacted stays."""
+    done = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+    return _merge([h for f in FINDERS for h in f(text)], done)
+
+
+# --- a budget per request -------------------------------------------------------------------
+WITHHELD = "withheld"
+CHUNK = 128 * 1024  # redacted at once: the budget is checked between chunks
+CONTEXT = 16 * 1024  # read on both sides of a chunk, for secrets across its edges
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one redaction may spend: CPU seconds of the calling thread, and characters.
+    Past either, the rest of the text is withheld, line by line, never shown as it is."""
+
+    seconds: float = 2.0
+    chars: int = 8_000_000
+
+
+def _snap(text: str, i: int, forward: bool) -> int:
+    """The line edge nearest `i` (after it if `forward`), if within CONTEXT; else `i`."""
+    if i <= 0 or i >= len(text):
+        return max(0, min(i, len(text)))
+    j = text.find("\n", i, i + CONTEXT) + 1 if forward else text.rfind("\n", i - CONTEXT, i) + 1
+    return j if j > 0 else i
+
+
+def find_within(text: str, budget: Budget) -> tuple[list[Hit], int]:
+    """The spans to hide in `text[:cut]`, and `cut`: where the budget ran out (len(text)
+    when it did not). Chunk by chunk, each read with CONTEXT around it."""
+    started = time.thread_time()
+    limit = len(text) if budget.chars >= len(text) else _snap(text, budget.chars, False)
+    hits: list[Hit] = []
+    a = 0
+    while a < limit:
+        if time.thread_time() - started > budget.seconds:
+            break
+        b = min(limit, _snap(text, a + CHUNK, True))
+        lo, hi = _snap(text, a - CONTEXT, False), min(limit, _snap(text, b + CONTEXT, True))
+        hits += [
+            Hit(h.start + lo, min(h.end + lo, limit), h.rank, h.kind)
+            for h in find(text[lo:hi])
+            if h.end + lo > a and h.start + lo < b
+        ]
+        a = b
+    return _merge(hits, []), a
+
+
+def redact_counted(text: str, budget: Budget | None = None) -> tuple[str, dict[str, int]]:
+    """The text with secrets and personal data replaced, and how many of each kind; with a
+    budget, lines past it are each `[REDACTED:withheld]`."""
+    hits, cut = find_within(text, budget) if budget else (find(text), len(text))
     counts: Counter[str] = Counter()
     out: list[str] = []
     pos = 0
-    for h in find(text):
+    for h in hits:
         out += [text[pos : h.start], placeholder(h.kind), "\n" * text.count("\n", h.start, h.end)]
         counts[h.kind] += 1
         pos = h.end
-    out.append(text[pos:])
+    out.append(text[pos:cut])
+    if cut < len(text):
+        withheld = text[cut:].split("\n")
+        out.append("\n".join(placeholder(WITHHELD) if line else "" for line in withheld))
+        counts[WITHHELD] = sum(1 for line in withheld if line)
     return "".join(out), dict(counts)
 
 
-def redact(text: str) -> str:
+def redact(text: str, budget: Budget | None = None) -> str:
     """The text with secrets and personal data replaced by `[REDACTED:<kind>]`."""
-    return redact_counted(text)[0]
+    return redact_counted(text, budget)[0]

@@ -7,11 +7,14 @@ from collections import Counter
 from typing import Any
 
 from attribution.core.languages import language_for_path
-from attribution.core.redact import redact
+from attribution.core.redact import Budget, redact
 from attribution.index.store import Index
 from attribution.web.errors import ApiError
 
 _PLACEHOLDER = re.compile(r"\[REDACTED:([a-z_]+)\]")
+# Redaction of one excerpt: lines past this budget are withheld, never shown unredacted.
+REDACTION_BUDGET = Budget(seconds=2.0, chars=4_000_000)
+CONTEXT_LINES = 200  # redacted with the excerpt on both sides, for secrets across its edges
 
 
 def parse_lines(spec: str | None, total: int, max_lines: int) -> tuple[int, int, bool]:
@@ -43,6 +46,14 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def _redacted(all_lines: list[str], first: int, last: int) -> list[str]:
+    """Lines first..last, redacted with CONTEXT_LINES around them (a secret spanning the
+    excerpt's edge is still found) within REDACTION_BUDGET."""
+    lo, hi = max(1, first - CONTEXT_LINES), min(len(all_lines), last + CONTEXT_LINES)
+    shown = redact("\n".join(all_lines[lo - 1 : hi]), REDACTION_BUDGET).split("\n")
+    return shown[first - lo : last - lo + 1]
+
+
 def source_excerpt(
     index: Index, source_id: str, lines: str | None, max_lines: int
 ) -> dict[str, Any]:
@@ -54,10 +65,9 @@ def source_excerpt(
     if found is None:
         raise ApiError(404, "not_found", f"no source {source_id!r} in this index")
     source, blob = found
-    # the whole file is redacted, then cut: a secret spanning the cut is still found
-    all_lines = split_lines(redact(index.content(blob).decode("utf-8", "replace")))
+    all_lines = split_lines(index.content(blob).decode("utf-8", "replace"))
     first, last, truncated = parse_lines(lines, len(all_lines), max_lines)
-    body = all_lines[first - 1 : last] if all_lines else []
+    body = _redacted(all_lines, first, last) if all_lines else []
     excerpt = "\n".join(body) + ("\n" if body else "")
     return {
         "source": source.to_json(),
