@@ -1,6 +1,6 @@
 """Exact alignment of a query against one source: maximal matching spans, chained.
 
-Seeds are equal k-grams (k = `seed`) of the abstracted views; seeds on one diagonal
+Seeds are equal k-grams (k = `seed_tokens`) of the abstracted views; seeds on one diagonal
 that touch merge into a span, which is extended token by token to be maximal. Spans
 are chained in order on both sides (a weighted longest-increasing-chain), allowing
 gaps for inserted, deleted or changed statements. A chain is one match.
@@ -47,10 +47,12 @@ class Span:
         return self.qb - self.qa
 
 
-def seed_pairs(q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def seed_pairs(
+    q_abs: np.ndarray, s_abs: np.ndarray, seed_tokens: int
+) -> tuple[np.ndarray, np.ndarray]:
     """All (query position, source position) pairs where a seed k-gram is equal."""
-    qh = kgram_hashes(q_abs, seed)
-    sh = kgram_hashes(s_abs, seed)
+    qh = kgram_hashes(q_abs, seed_tokens)
+    sh = kgram_hashes(s_abs, seed_tokens)
     if qh.size == 0 or sh.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
@@ -82,7 +84,7 @@ def seed_pairs(q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> tuple[np.ndar
     return q_pos.astype(np.int64), s_pos.astype(np.int64)
 
 
-def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed: int) -> np.ndarray:
+def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed_tokens: int) -> np.ndarray:
     """Merge seeds that touch on one diagonal into spans: rows (qa, qb, sa, sb)."""
     if q_pos.size == 0:
         return np.zeros((0, 4), dtype=np.int64)
@@ -90,22 +92,22 @@ def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed: int) -> np.ndarray:
     order = np.lexsort((q_pos, diag))
     d, q = diag[order], q_pos[order]
     new_run = np.ones(d.shape[0], dtype=bool)
-    new_run[1:] = (d[1:] != d[:-1]) | (q[1:] - q[:-1] > seed)
+    new_run[1:] = (d[1:] != d[:-1]) | (q[1:] - q[:-1] > seed_tokens)
     run_id = np.cumsum(new_run) - 1
     starts = q[new_run]
     ends = np.zeros(starts.shape[0], dtype=np.int64)
-    np.maximum.at(ends, run_id, q + seed)
+    np.maximum.at(ends, run_id, q + seed_tokens)
     diags = d[new_run]
     return np.stack([starts, ends, starts + diags, ends + diags], axis=1)
 
 
-def extend(spans: np.ndarray, q_abs: np.ndarray, s_abs: np.ndarray, seed: int) -> np.ndarray:
+def extend(spans: np.ndarray, q_abs: np.ndarray, s_abs: np.ndarray, seed_tokens: int) -> np.ndarray:
     """Grow spans while the tokens on both sides stay equal (by less than a seed)."""
     qa, qb, sa, sb = (spans[:, i].copy() for i in range(4))
     nq, ns = q_abs.shape[0], s_abs.shape[0]
     left = np.ones(qa.shape[0], dtype=bool)
     right = left.copy()
-    for _ in range(seed):
+    for _ in range(seed_tokens):
         left &= (qa > 0) & (sa > 0)
         left[left] = q_abs[qa[left] - 1] == s_abs[sa[left] - 1]
         qa, sa = qa - left, sa - left
@@ -127,19 +129,19 @@ def exact_counts(spans: np.ndarray, q_exact: np.ndarray, s_exact: np.ndarray) ->
 def maximal_spans(
     q: tuple[np.ndarray, np.ndarray],
     s: tuple[np.ndarray, np.ndarray],
-    seed: int,
+    seed_tokens: int,
     min_span: int,
     useful: np.ndarray | None = None,
 ) -> np.ndarray:
     """Maximal equal runs (abstracted view) of at least min_span tokens, near an anchor.
 
-    q and s are (abstracted, exact) token arrays. An anchor is a run of at least 2 * seed
+    q and s are (abstracted, exact) token arrays. An anchor is a run of at least 2 * seed_tokens
     tokens of which at least ANCHOR_EXACT are identical: short runs far from any anchor,
     and runs of names alone, are coincidences of common syntax. Runs with fewer than
     min_span / 2 `useful` query tokens (not boilerplate) are dropped too."""
     q_abs, s_abs = q[0], s[0]
-    q_pos, s_pos = seed_pairs(q_abs, s_abs, seed)
-    spans = extend(seed_spans(q_pos, s_pos, seed), q_abs, s_abs, seed)
+    q_pos, s_pos = seed_pairs(q_abs, s_abs, seed_tokens)
+    spans = extend(seed_spans(q_pos, s_pos, seed_tokens), q_abs, s_abs, seed_tokens)
     # after extension, seed runs of one maximal span coincide: keep one row per (qa, sa)
     _, first = np.unique(spans[:, 0] * (s_abs.shape[0] + 1) + spans[:, 2], return_index=True)
     spans = spans[first]
@@ -152,7 +154,7 @@ def maximal_spans(
     if spans.shape[0] > MAX_RAW_SPANS:  # repetitive code: the longest runs say the most
         top = np.argsort(-length, kind="stable")[:MAX_RAW_SPANS]
         spans, length = spans[top], length[top]
-    long = length >= 2 * seed
+    long = length >= 2 * seed_tokens
     if long.any():
         exact = exact_counts(spans[long], q[1], s[1])
         long[long] = exact >= ANCHOR_EXACT * length[long]
@@ -217,15 +219,15 @@ _STEPS = np.arange(TAIL_WINDOW)
 
 
 def _next_run(
-    q_abs: np.ndarray, s_abs: np.ndarray, qi: int, si: int, step: int
+    q_exact: np.ndarray, s_exact: np.ndarray, qi: int, si: int, step: int
 ) -> tuple[int, int, int] | None:
-    """The best equal run (>= TAIL_RUN tokens) starting within TAIL_BAND tokens of
+    """The best identical run (>= TAIL_RUN tokens) starting within TAIL_BAND tokens of
     (qi, si) in direction step: (tokens skipped in the query, in the source, run length)."""
-    nq, ns = q_abs.shape[0], s_abs.shape[0]
+    nq, ns = q_exact.shape[0], s_exact.shape[0]
     qpos = qi + step * (_BAND_Q[:, None] + _STEPS[None, :])
     spos = si + step * (_BAND_S[:, None] + _STEPS[None, :])
     inside = (qpos >= 0) & (qpos < nq) & (spos >= 0) & (spos < ns)
-    equal = inside & (q_abs[np.clip(qpos, 0, nq - 1)] == s_abs[np.clip(spos, 0, ns - 1)])
+    equal = inside & (q_exact[np.clip(qpos, 0, nq - 1)] == s_exact[np.clip(spos, 0, ns - 1)])
     # run length from each start: position of the first mismatch
     run = np.where(equal.all(axis=1), TAIL_WINDOW, np.argmin(equal, axis=1))
     skipped = _BAND_Q + _BAND_S
@@ -294,23 +296,23 @@ def extend_chain(
     """Add the short runs a chain's ends miss (a return after the last edit). Runs are
     of identical tokens, so a chain does not creep into code that merely looks alike
     (the next fragment of a query)."""
-    q_abs, s_abs = q[1], s[1]
+    q_exact, s_exact = q[1], s[1]
     for _ in range(TAIL_STEPS):
         last = chain[-1]
-        if last.qb >= q_abs.shape[0] or last.sb >= s_abs.shape[0]:
+        if last.qb >= q_exact.shape[0] or last.sb >= s_exact.shape[0]:
             break
-        found = _next_run(q_abs, s_abs, last.qb, last.sb, 1)
+        found = _next_run(q_exact, s_exact, last.qb, last.sb, 1)
         if found is None:
             break
         dq, ds, n = found
-        if n < TAIL_SOLID and last.qb + dq + n != q_abs.shape[0]:
+        if n < TAIL_SOLID and last.qb + dq + n != q_exact.shape[0]:
             break  # a short run counts only where it ends the query (`return x` after an edit)
         chain = [*chain, Span(last.qb + dq, last.qb + dq + n, last.sb + ds, last.sb + ds + n)]
     for _ in range(TAIL_STEPS):
         first = chain[0]
         if first.qa == 0 or first.sa == 0:
             break
-        found = _next_run(q_abs, s_abs, first.qa - 1, first.sa - 1, -1)
+        found = _next_run(q_exact, s_exact, first.qa - 1, first.sa - 1, -1)
         if found is None:
             break
         dq, ds, n = found
@@ -324,13 +326,14 @@ def extend_chain(
 def chains(
     q: tuple[np.ndarray, np.ndarray],
     s: tuple[np.ndarray, np.ndarray],
-    seed: int,
+    seed_tokens: int,
     min_span: int,
     useful: np.ndarray | None = None,
     min_total: int = 0,
 ) -> list[list[Span]]:
-    """Up to MAX_CHAINS disjoint (on the query side) chains of at least min_total tokens."""
-    spans = maximal_spans(q, s, seed, min_span, useful)
+    """Up to MAX_CHAINS chains, disjoint on the query side, sought while the spans left
+    hold min_total tokens (a chain found may hold fewer: judging it decides)."""
+    spans = maximal_spans(q, s, seed_tokens, min_span, useful)
     found: list[list[Span]] = []
     while len(found) < MAX_CHAINS and int((spans[:, 1] - spans[:, 0]).sum()) >= max(min_total, 1):
         chain = extend_chain(_trim_weak_ends(best_chain(spans, min_span), q, s), q, s)

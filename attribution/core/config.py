@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 
 class ConfigError(ValueError):
@@ -22,7 +22,7 @@ class Config:
     sketch_shingle: int = 4  # tokens per shingle of the abstracted view
     sketch_min_tokens: int = 40  # functions shorter than this get no sketch
     # query-time: defaults live here, callers may override per query
-    seed: int = 6  # tokens per alignment seed
+    seed_tokens: int = 6  # length of an alignment seed (an equal k-gram), in tokens
     min_tokens: int = 20  # evidence every match needs (an exact match needs no more)
     min_score: float = 0.30  # score a renamed or near match needs (unless a rare whole copy)
     min_coverage: float = 0.2  # share of the query a renamed or near match must cover
@@ -36,6 +36,8 @@ class Config:
     max_query_bytes: int = 1_000_000  # larger queries are refused
 
     BUILD_FIELDS = ("k", "window", "sketch_perm", "sketch_shingle", "sketch_min_tokens")
+    # old name -> new name: indexes and settings written before a rename still read
+    RENAMED_FIELDS: ClassVar[dict[str, str]] = {"seed": "seed_tokens"}
 
     def __post_init__(self) -> None:
         problems = [p for p in self._problems() if p]
@@ -48,7 +50,7 @@ class Config:
             ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= low
             return None if ok else f"{name} must be >= {low}, got {value!r}"
 
-        checks = [at_least(f, 1) for f in ("k", "window", "sketch_shingle", "seed", "top")]
+        checks = [at_least(f, 1) for f in ("k", "window", "sketch_shingle", "seed_tokens", "top")]
         checks += [at_least(f, 0) for f in ("min_tokens", "min_span", "sketch_min_tokens")]
         checks += [at_least(f, 1) for f in ("max_df", "max_candidates", "max_query_bytes")]
         if self.sketch_perm % 64 or self.sketch_perm <= 0:
@@ -66,12 +68,21 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
-        """A config from stored or user values; unknown fields are an error."""
+        """A config from stored or user values; unknown fields are an error. Fields under
+        an old name (RENAMED_FIELDS) are read under their new one."""
+        values = cls._current_names(values)
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown configuration fields: {', '.join(unknown)}")
         return cls(**values)
+
+    @classmethod
+    def _current_names(cls, values: dict[str, Any]) -> dict[str, Any]:
+        both = sorted(old for old, new in cls.RENAMED_FIELDS.items() if {old, new} <= set(values))
+        if both:
+            raise ConfigError(f"configuration fields given under old and new names: {both}")
+        return {cls.RENAMED_FIELDS.get(name, name): value for name, value in values.items()}
 
     def with_query(self, **overrides: Any) -> Config:
         """A copy with query-time fields changed (build-time fields are refused)."""

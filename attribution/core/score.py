@@ -85,7 +85,7 @@ def run_lengths(flags: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     return np.where(flags, sizes[run_id], 0)
 
 
-def consistent_pairs(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
+def renamed_weights(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
     """Weight of each renamed pair: RENAMED_WEIGHT when it follows the majority mapping in
     both directions and the query name recurs, SINGLE_WEIGHT for a consistent single use,
     else INCONSISTENT_WEIGHT."""
@@ -130,14 +130,14 @@ def judge(
     qi, si = _pairs(q, s, chain)
     equal = q.text_hash[qi] == s.text_hash[si]
     renamed = ~equal
-    starts = np.cumsum([0] + [len(sp) for sp in chain[:-1]])
+    span_starts = np.cumsum([0] + [len(sp) for sp in chain[:-1]])
     weight = np.where(
-        equal, np.where(run_lengths(equal, starts) >= EXACT_RUN, 1.0, GLUE_WEIGHT), 0.0
+        equal, np.where(run_lengths(equal, span_starts) >= EXACT_RUN, 1.0, GLUE_WEIGHT), 0.0
     )
     if renamed.any():
-        pairs = consistent_pairs(q.text_hash[qi[renamed]], s.text_hash[si[renamed]])
+        renaming = renamed_weights(q.text_hash[qi[renamed]], s.text_hash[si[renamed]])
         literal = q.kind[qi[renamed]] != IDENTIFIER  # new values in a table are no evidence
-        weight[renamed] = np.where(literal, np.minimum(pairs, LITERAL_WEIGHT), pairs)
+        weight[renamed] = np.where(literal, np.minimum(renaming, LITERAL_WEIGHT), renaming)
     if rare_exact is not None and rare_abstract is not None:
         weight[equal & ~rare_exact[qi]] = 0.0
         weight[renamed & ~rare_abstract[qi]] = 0.0

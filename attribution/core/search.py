@@ -303,7 +303,7 @@ def _align_blob(
     useful = rare["exact"] | rare["abstract"]
     q = (query.abstract, query.text_hash)
     s = (source.abstract, source.text_hash)
-    for found_chain in align.chains(q, s, cfg.seed, cfg.min_span, useful, cfg.min_tokens):
+    for found_chain in align.chains(q, s, cfg.seed_tokens, cfg.min_span, useful, cfg.min_tokens):
         chain = align.clip_to_units(found_chain, query.units)
         verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
         share = rare_structure_share(abstract_df, chain[0].qa, chain[-1].qb, cfg.k, cfg.rare_df)
