@@ -41,6 +41,7 @@ COMMANDS: dict[str, str | Handler] = {
     "serve": "serve:cmd_serve",
     "lsp": "serve:cmd_lsp",
     "hook": "serve:cmd_hook",
+    "proxy": "proxy:cmd_proxy",
 }
 DEFAULT_SCAN_TOP = 50  # matches kept per scanned file (a file holds more than a snippet)
 
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     _scan_parser(commands)
     _lookup_parser(commands)
     _serve_parsers(commands)
+    _proxy_parser(commands)
     return parser
 
 
@@ -264,6 +266,35 @@ def _serve_parsers(commands: Commands) -> None:
     where.add_argument("--server", default=None, metavar="URL", help="ask a running service")
     _policy_flags(p)
     actions.add_parser("uninstall", help="remove the hook attribution wrote")
+
+
+# ---------------------------------------------------------------- proxy
+def _proxy_parser(commands: Commands) -> None:
+    p = commands.add_parser(
+        "proxy", help="OpenAI-compatible proxy that attributes the code a model returns"
+    )
+    p.add_argument("--upstream", required=True, metavar="URL", help="the model server's URL")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--index", default=None, help=INDEX_HELP)
+    where.add_argument("--server", default=None, metavar="URL", help="ask a running service")
+    p.add_argument(
+        "--mode",
+        choices=("annotate", "footnote", "block"),
+        default="annotate",
+        help="annotate: attribution fields; footnote: a Sources note; block: hold denied code",
+    )
+    p.add_argument("--policy", default=None, metavar="FILE", help="policy file (for block mode)")
+    p.add_argument("--audit", default=None, metavar="FILE", help="append one JSON line per answer")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="longest wait for the upstream to send anything (default 600)",
+    )
+    p.add_argument("--top", type=int, default=5, help="matches kept per block (default 5)")
 
 
 # ---------------------------------------------------------------- running
