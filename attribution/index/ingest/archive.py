@@ -1,8 +1,15 @@
-"""Archives (.tar.gz/.tgz/.tar/.zip) read in memory, in two bounded passes.
+"""Archives (.tar.gz/.tgz/.tar.bz2/.tar.xz/.tar.zst/.tar/.zip) read in memory, in two
+bounded passes.
 
 Pass one learns the shared root directory and the license/metadata files, so the
 Repository is complete before pass two yields its first SourceFile. Nothing is ever
 extracted to disk. Skipped paths are `<archive>/<path in the repository>`.
+
+Every byte comes out of a decompressor that stops at the archive's byte budget
+(max_archive_bytes) and its expansion ratio (max_ratio), as it decompresses
+(`bounded.py`): a tar stream past either is left at once, counted as skipped with
+reason `limit`; a zip member past them is skipped alone. Archives inside an archive
+are not opened (skipped as `not_source`).
 """
 
 from __future__ import annotations
@@ -15,13 +22,24 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import IO
 
+from .bounded import ExpansionLimit, bound_stream, buffered, open_decompressed
 from .examine import READ_ERRORS, Context, HeaderVote, PrefixReader, examine, one_line
 from .filters import ignored_dir, is_metadata_file, vendored_dir
 from .metadata import decode_text, repository_url
-from .naming import TAR_SUFFIXES, RootFinder, archive_repo_name, clean_member_path, suffix_of
+from .naming import (
+    ARCHIVE_SUFFIXES,
+    TAR_SUFFIXES,
+    RootFinder,
+    archive_repo_name,
+    clean_member_path,
+    suffix_of,
+)
 from .records import METADATA_CAP, IngestLimits, Repository, Skipped, SourceFile
 
 RATIO_MIN_BYTES = 64 * 1024  # smaller members cannot expand enough to matter
+TAR_SLACK = 1 << 20
+# Members that are archives or compressed files themselves: never opened.
+NESTED_SUFFIXES = (*ARCHIVE_SUFFIXES, ".gz", ".bz2", ".xz", ".zst", ".lzma", ".7z", ".rar")
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ class Member:
 
 Opener = Callable[[], IO[bytes] | None]
 Members = Iterator[tuple[Member, Opener]]
-Backend = Callable[[str], AbstractContextManager[Members]]
+Backend = Callable[[str, IngestLimits], AbstractContextManager[Members]]
 
 
 def read_archive(
@@ -48,6 +66,9 @@ def read_archive(
     backend = _tar_members if suffix_of(path, TAR_SUFFIXES) else _zip_members
     try:
         survey = _survey(backend, path, limits)
+    except ExpansionLimit as e:
+        yield ctx.skip(path, "limit", f"stopped reading the archive: {one_line(e)}")
+        return
     except READ_ERRORS as e:
         yield ctx.skip(path, "unreadable", f"corrupt or unreadable archive: {one_line(e)}")
         return
@@ -56,6 +77,8 @@ def read_archive(
     ctx.header_language = survey.header_language
     try:
         yield from _sources(ctx, backend, path, survey.root, repo)
+    except ExpansionLimit as e:
+        yield ctx.skip(path, "limit", f"stopped reading the archive: {one_line(e)}")
     except READ_ERRORS as e:
         yield ctx.skip(path, "unreadable", f"archive broken while reading: {one_line(e)}")
 
@@ -91,7 +114,7 @@ def _survey(backend: Backend, path: str, limits: IngestLimits) -> _Survey:
     roots, votes = RootFinder(), HeaderVote()
     budget = _Budget(limits)
     candidates: dict[str, str] = {}
-    with backend(path) as members:
+    with backend(path, limits) as members:
         for member, opener in members:
             if budget.spend(member):
                 break
@@ -140,7 +163,7 @@ def _sources(
 ) -> Iterator[SourceFile | Skipped]:
     """Pass two: every member as a SourceFile or a Skipped, within the limits."""
     budget = _Budget(ctx.limits)
-    with backend(path) as members:
+    with backend(path, ctx.limits) as members:
         for member, opener in members:
             exceeded = budget.spend(member)
             if exceeded:
@@ -170,6 +193,8 @@ def _member_item(
         return ctx.vendored(rel, f"{archive}/")
     if is_metadata_file(rel):
         return None
+    if suffix_of(rel, NESTED_SUFFIXES):
+        return ctx.skip(where, "not_source", "an archive inside an archive is not opened")
     return _read_member(ctx, repo, rel, where, member, opener)
 
 
@@ -187,7 +212,12 @@ def _read_member(
     if stream is None:
         return ctx.skip(where, "unreadable", "member has no data")
     with stream:
-        return examine(ctx, repo, rel, where, member.size, PrefixReader(stream))
+        try:
+            return examine(ctx, repo, rel, where, member.size, PrefixReader(stream))
+        except ExpansionLimit as e:
+            if member.packed is None:
+                raise  # the tar stream itself: the archive ends here
+            return ctx.skip(where, "limit", one_line(e))
 
 
 def _is_bomb(member: Member, ratio: int) -> bool:
@@ -198,9 +228,18 @@ def _is_bomb(member: Member, ratio: int) -> bool:
 
 
 @contextmanager
-def _tar_members(path: str) -> Iterator[Members]:
-    with tarfile.open(path, mode="r|*") as tf:
+def _tar_members(path: str, limits: IngestLimits) -> Iterator[Members]:
+    with (
+        open_decompressed(path, _stream_budget(limits), limits.max_ratio) as stream,
+        tarfile.open(fileobj=buffered(stream), mode="r|") as tf,
+    ):
         yield _iter_tar(tf)
+
+
+def _stream_budget(limits: IngestLimits) -> int:
+    """Bytes of a whole tar stream: its members' budget, plus room for headers and padding
+    (512-byte blocks: small files can take more room in a tar than their content)."""
+    return 2 * limits.max_archive_bytes + TAR_SLACK
 
 
 def _iter_tar(tf: tarfile.TarFile) -> Members:
@@ -221,9 +260,18 @@ def _tar_member(info: tarfile.TarInfo) -> Member:
 
 
 @contextmanager
-def _zip_members(path: str) -> Iterator[Members]:
+def _zip_members(path: str, limits: IngestLimits) -> Iterator[Members]:
+    budget = max(limits.max_file_bytes, METADATA_CAP) + 1  # no member is read further
+
+    def opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Opener:
+        def open_member() -> IO[bytes]:
+            stream = bound_stream(zf.open(info), info.compress_size, budget, limits.max_ratio)
+            return buffered(stream)
+
+        return open_member
+
     with zipfile.ZipFile(path) as zf:
-        yield ((_zip_member(i), lambda i=i: zf.open(i)) for i in zf.infolist())  # type: ignore[misc]
+        yield ((_zip_member(i), opener(zf, i)) for i in zf.infolist())
 
 
 def _zip_member(info: zipfile.ZipInfo) -> Member:

@@ -1,15 +1,21 @@
 """Tables in The Stack's schema: .parquet (streamed with pyarrow) and .jsonl[.gz].
 
 Skipped rows are reported as `<repo_name>/<path>`; a broken table or line as the file.
+Input is bounded: a compressed .jsonl.gz is read through `bounded.py` (byte budget
+max_archive_bytes, ratio max_ratio), a line nested deeper than jsondepth.MAX_DEPTH or
+longer than a cap is skipped with one line, and a parquet table whose columns are not
+of the expected types (strings, lists of strings), or whose row groups declare more
+expansion than max_ratio, is refused before its pages are read.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any, cast
+from typing import IO, Any
 
+from attribution.core import jsondepth
+
+from .bounded import RATIO_FLOOR, ExpansionLimit, buffered, open_decompressed
 from .examine import READ_ERRORS, Context, Declared, bytes_reader, examine, one_line
 from .filters import ignored_dir, is_metadata_file, vendored_dir
 from .records import EMPTY_METADATA, IngestLimits, Repository, Skipped, SourceFile
@@ -26,6 +32,8 @@ OPTIONAL = {
     "repo_url": ("repo_url",),
     "language": ("language",),
 }
+LIST_COLUMNS = frozenset({"licenses", "authors"})  # a string or a list of strings
+_EXPECTED = "a string (licenses, authors: a string or a list of strings)"
 BATCH_ROWS = 256
 _PARQUET_BUFFER = 1 << 20  # read pages through a buffer, not whole column chunks
 _JSONL_SLACK = 64 * 1024
@@ -119,11 +127,65 @@ def read_parquet(source: str, path: str, limits: IngestLimits) -> Iterator[Sourc
             yield ctx.skip(path, "unreadable", _missing_detail(missing, present))
             return
         wanted = {name: logical for logical, name in columns.items()}
+        refused = _parquet_problem(table, wanted, limits)
+        if refused:
+            yield ctx.skip(path, *refused)
+            return
         try:
             yield from _parquet_items(table, wanted, _Rows(ctx, path))
         except errors as e:
             detail = f"parquet file broken while reading: {one_line(e)}"
             yield ctx.skip(path, "unreadable", detail)
+
+
+def _parquet_problem(
+    table: Any, wanted: dict[str, str], limits: IngestLimits
+) -> tuple[str, str] | None:
+    """(reason, detail) when a column has an unexpected type or a row group declares more
+    expansion than the limits allow; None when the table may be read."""
+    import pyarrow as pa
+
+    for name in wanted:
+        kind = table.schema_arrow.field(name).type
+        fits = _is_text(kind) or pa.types.is_null(kind)
+        if not fits and not (wanted[name] in LIST_COLUMNS and _is_text_list(kind)):
+            return "unreadable", f"column {name} has type {kind}; expected {_EXPECTED}"
+    meta = table.metadata
+    for group in range(meta.num_row_groups):
+        packed, size = _row_group_sizes(meta.row_group(group), wanted)
+        if size > limits.max_archive_bytes or (
+            size > RATIO_FLOOR and size > max(packed, 1) * limits.max_ratio
+        ):
+            detail = (
+                f"row group {group} declares {packed} -> {size} bytes "
+                f"(over max_ratio={limits.max_ratio} or max_archive_bytes)"
+            )
+            return "limit", detail
+    return None
+
+
+def _row_group_sizes(group: Any, wanted: dict[str, str]) -> tuple[int, int]:
+    """Compressed and uncompressed bytes of the wanted columns of one row group."""
+    packed = size = 0
+    for i in range(group.num_columns):
+        column = group.column(i)
+        if column.path_in_schema.split(".", 1)[0] in wanted:
+            packed += column.total_compressed_size
+            size += column.total_uncompressed_size
+    return packed, size
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _is_text_list(kind: Any) -> bool:
+    import pyarrow as pa
+
+    is_list = pa.types.is_list(kind) or pa.types.is_large_list(kind)
+    return bool(is_list and (_is_text(kind.value_type) or pa.types.is_null(kind.value_type)))
 
 
 def _parquet_items(table: Any, wanted: dict[str, str], rows: _Rows) -> Iterator[Any]:
@@ -141,21 +203,17 @@ def read_jsonl(source: str, path: str, limits: IngestLimits) -> Iterator[SourceF
     """Read a .jsonl or .jsonl.gz table line by line; a bad line is skipped, not fatal."""
     ctx = Context(source, limits)
     try:
-        stream = _open_binary(path)
+        stream = open_decompressed(path, limits.max_archive_bytes, limits.max_ratio)
     except OSError as e:
         yield ctx.skip(path, "unreadable", f"cannot open table: {one_line(e)}")
         return
     try:
         with stream:
-            yield from _jsonl_items(ctx, path, stream)
+            yield from _jsonl_items(ctx, path, buffered(stream))
+    except ExpansionLimit as e:
+        yield ctx.skip(path, "limit", f"stopped reading the table: {one_line(e)}")
     except READ_ERRORS as e:
         yield ctx.skip(path, "unreadable", f"table broken while reading: {one_line(e)}")
-
-
-def _open_binary(path: str) -> IO[bytes]:
-    if path.lower().endswith(".gz"):
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return open(path, "rb")
 
 
 def _jsonl_items(ctx: Context, path: str, stream: IO[bytes]) -> Iterator[SourceFile | Skipped]:
@@ -169,7 +227,7 @@ def _jsonl_items(ctx: Context, path: str, stream: IO[bytes]) -> Iterator[SourceF
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = jsondepth.loads(line)
         except ValueError as e:
             yield ctx.skip(where, "unreadable", f"line {number}: invalid JSON: {one_line(e)}")
             continue
