@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attribution.cli.common import EXIT_CLEAN, EXIT_ERROR, index_dir
+from attribution.cli.common import EXIT_CLEAN, EXIT_ERROR, fail, index_dir
 from attribution.core.config import Config
 from attribution.core.search import QueryError
 from attribution.index.format import read_manifest
@@ -46,15 +46,31 @@ def cmd_build(args: argparse.Namespace) -> int:
         cfg = Config(k=args.k, window=args.window)
     else:
         cfg = Config.from_dict(read_manifest(root)["config"])
-    report = build(
-        args.sources,
-        root,
-        config=cfg,
-        jobs=args.jobs,
-        replace=args.action == "build",
-        opt_out=opt_out,
-        limits=IngestLimits(max_history_commits=args.git_history),
-    )
+    limits = IngestLimits(max_history_commits=args.git_history)
+    shards = getattr(args, "shards", None)
+    if shards is not None and shards < 1:
+        return fail(f"--shards must be 1 or more, got {shards}")
+    if getattr(args, "engine", "local") == "ray":
+        from attribution.index.ray_build import RayUnavailable, build_on_ray
+
+        try:
+            report = build_on_ray(
+                args.sources, root, config=cfg, shards=shards, address=args.address,
+                limits=limits, opt_out=opt_out, num_cpus=args.jobs,
+            )  # fmt: skip
+        except RayUnavailable as err:
+            return fail(str(err))
+    else:
+        report = build(
+            args.sources,
+            root,
+            config=cfg,
+            jobs=args.jobs,
+            replace=args.action == "build",
+            opt_out=opt_out,
+            limits=limits,
+            shards=shards,
+        )
     _report_build(report)
     if opt_out and report.files:
         from attribution.index.maintain import enforce
@@ -112,7 +128,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     from attribution.index.maintain import merge
 
     manifest = merge(index_dir(args.index), args.segments)
-    print(f"merged into {manifest['segments'][0]}")
+    print(f"merged into {', '.join(manifest['segments']) or 'an empty index'}")
     return EXIT_CLEAN
 
 
@@ -124,7 +140,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2))
         return EXIT_CLEAN
     disk = info["disk_bytes"]
-    print(f"index {info['index']} (format {info['format_version']}, {info['segments']} segments)")
+    parts = f"{info['shards']} shards, " if info.get("shards") else ""
+    parts += f"{info['segments']} segments"
+    print(f"index {info['index']} (format {info['format_version']}, {parts})")
     print(f"  {info['sources']:,} sources, {info['blobs']:,} blobs, {info['repos']:,} repos")
     print(f"  {info['source_bytes'] / 1e6:,.1f} MB of source, {info['tokens']:,} tokens")
     print("  disk: " + ", ".join(f"{k} {v / 1e6:,.1f} MB" for k, v in disk.items()))

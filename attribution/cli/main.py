@@ -98,6 +98,10 @@ def _index_parsers(commands: Commands) -> None:
         if name == "build":
             p.add_argument("--k", type=int, default=Config.k, help=argparse.SUPPRESS)
             p.add_argument("--window", type=int, default=Config.window, help=argparse.SUPPRESS)
+            p.add_argument(
+                "--shards", type=int, default=None, metavar="N", help="split the index by blob id"
+            )
+            _engine_args(p)
     _remove_parser(sub)
     p = sub.add_parser("merge", help="merge segments into one, purging removed sources")
     _index_arg(p)
@@ -243,6 +247,15 @@ def _scan_parser(commands: Commands) -> None:
     )
 
 
+def _engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine", choices=("local", "ray"), default="local", help="run here, or on Ray"
+    )
+    p.add_argument(
+        "--address", default=None, metavar="ADDR", help="with --engine ray: the Ray cluster"
+    )
+
+
 # ---------------------------------------------------------------- serve, lsp, hook
 def _serve_parsers(commands: Commands) -> None:
     p = commands.add_parser("serve", help="serve the HTTP API and the web page (gunicorn)")
@@ -253,6 +266,10 @@ def _serve_parsers(commands: Commands) -> None:
         "--workers", type=int, default=None, help="worker processes (default: one per core)"
     )
     p.add_argument("--threads", type=int, default=None, help="threads per worker (default 4)")
+    _engine_args(p)
+    p.add_argument(
+        "--replicas", type=int, default=1, help="with --engine ray: replicas of each shard"
+    )
     p = commands.add_parser("lsp", help="language server over stdio (diagnostics in the editor)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--index", default=None, help=INDEX_HELP)

@@ -21,11 +21,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     root = index_dir(args.index)
     read_manifest(Path(root))  # a missing or broken index: one line on stderr, exit 2
+    if getattr(args, "engine", "local") == "ray":
+        return _serve_on_ray(args, root)
     try:
         app = create_app(root)
     except SettingsError as err:
         return fail(str(err))
     return serve(app, args.host, args.port, args.workers, args.threads)
+
+
+def _serve_on_ray(args: argparse.Namespace, root: str) -> int:
+    from attribution.index.ray_build import RayUnavailable
+    from attribution.web.ray_serve import run
+
+    try:
+        return run(root, host=args.host, port=args.port, replicas=args.replicas,
+                   address=args.address)  # fmt: skip
+    except (RayUnavailable, ValueError) as err:
+        return fail(str(err))
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:

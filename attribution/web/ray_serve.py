@@ -102,14 +102,16 @@ def deploy(
     connect(address)
     from ray import serve
 
-    options = {"ray_actor_options": {"num_cpus": cpus_per_replica}}
-    shard = serve.deployment(ShardServer)
-    router = serve.deployment(Router)
+    actor = {"num_cpus": cpus_per_replica}
+    shard = serve.deployment()(ShardServer)
+    router = serve.deployment()(Router)
     shards = [
-        shard.options(name=f"shard-{s:03d}", num_replicas=replicas, **options).bind(str(root), s)
+        shard.options(name=f"shard-{s:03d}", num_replicas=replicas, ray_actor_options=actor).bind(
+            str(root), s
+        )
         for s in range(n)
     ]
-    app = router.options(name="router", num_replicas=replicas, **options).bind(
+    app = router.options(name="router", num_replicas=replicas, ray_actor_options=actor).bind(
         str(root), shards, settings or {}
     )
     serve.start(http_options={"host": host, "port": port})
