@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from attribution.core import paths
 from attribution.index.ingest import (
     IngestLimits,
     Repository,
@@ -19,6 +20,7 @@ from attribution.index.ingest import (
     vendored_dir,
 )
 from attribution.index.ingest.examine import Context, PrefixReader, examine
+from attribution.index.ingest.filters import VENDORED_DIRS
 from attribution.index.ingest.naming import RootFinder, clean_member_path, normalize_url
 
 
@@ -80,6 +82,14 @@ def test_vendored_dir_returns_the_directory() -> None:
     assert vendored_dir("pip/_vendor/six.py") is None
     assert vendored_dir("third_party/zlib/inflate.c") is None
     assert vendored_dir("src/vendor.py") is None
+
+
+def test_the_vendored_directories_skipped_are_the_cores_installed_ones() -> None:
+    """Ingest's skip list is the package-manager subset of the one vendored notion."""
+    assert VENDORED_DIRS is paths.INSTALLED_DIRS
+    for path in ("a/node_modules/x.js", "vendor/y.go", "pip/_vendor/six.py", "deps/z.c"):
+        assert vendored_dir(path) == paths.installed_dir(path)
+        assert vendored_dir(path) is None or vendored_dir(path) == paths.vendored_dir(path)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ import textwrap as textwrap_module
 import pytest
 from memindex import MemoryIndex
 
-from attribution.core.search import QueryError, attribute
+from attribution.core.paths import vendored_dir
+from attribution.core.search import QueryError, Source, attribute, authority
 from attribution.core.tokenize import tokenize
 
 FILES = {
@@ -253,3 +254,24 @@ def test_a_header_counts_as_cpp_for_a_cpp_query():
     top = attribute(body, MemoryIndex(files), language="cpp")["matches"][0]
     assert top["copies"] == 2
     assert top["source"]["path"] == "a/vec.h"  # authority decides, not the file name's language
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "vendor/copy/textwrap.py",
+        "web/node_modules/tw/index.js",
+        "pip/_vendor/textwrap.py",
+        "src/Third_Party/textwrap.py",
+        "build/_deps/tw/textwrap.py",
+    ],
+)
+def test_a_source_in_a_vendored_directory_ranks_after_the_original(path):
+    """Answers order sources by the one notion of vendored code (core/paths.py), before
+    license and depth: a shallow vendored copy with a known license still comes last."""
+    original = Source(id="1", repo_name="z", path="a/b/c/textwrap.py", blob_id="b")
+    copy = Source(id="2", repo_name="a", path=path, blob_id="b", license="MIT")
+    assert vendored_dir(path) is not None
+    assert sorted([copy, original], key=authority) == [original, copy]
+    plain = Source(id="3", repo_name="a", path="src/vendor.py", blob_id="b", license="MIT")
+    assert sorted([original, plain], key=authority) == [plain, original]

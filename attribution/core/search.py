@@ -23,6 +23,7 @@ from attribution.core.languages import (
     language_for_path,
 )
 from attribution.core.obligations import compatible
+from attribution.core.paths import vendored_dir
 from attribution.core.score import Judgement, accepted, judge
 from attribution.core.tokenize import TokenStream, tokenize_snippet
 
@@ -366,17 +367,6 @@ def _plain_lines(data: bytes) -> list[bytes]:
     return [b" ".join(line.split()) for line in data.split(b"\n")]
 
 
-_VENDOR_MARKERS = (
-    "vendor",
-    "third_party",
-    "third-party",
-    "thirdparty",
-    "external",
-    "extern",
-    "deps",
-)
-
-
 def authority(source: Source) -> tuple[int, int, int, str, str]:
     """Sort key, most authoritative first: not vendored, license known, shallow path."""
     unknown = source.license == "NOASSERTION"
@@ -385,8 +375,7 @@ def authority(source: Source) -> tuple[int, int, int, str, str]:
 
 
 def _vendored(source: Source) -> int:
-    parts = source.path.lower().split("/")[:-1]
-    return int(any(p.strip("_") in _VENDOR_MARKERS or "vendor" in p for p in parts))
+    return int(vendored_dir(source.path) is not None)
 
 
 def _lines(stream: TokenStream, a: int, b: int) -> list[int]:

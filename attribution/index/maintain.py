@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from attribution.core.search import Source, authority
+from attribution.core.paths import vendored_dir
 from attribution.index import lookup
 from attribution.index.format import REMOVALS_LOG, read_manifest, write_manifest
 from attribution.index.optout import OptOut
@@ -122,8 +122,8 @@ def _remove(root: Path, selections: list[_Selection], follow: bool) -> list[Remo
 
 
 def _vendored(hit: lookup.Hit) -> bool:
-    """Under a vendor-like directory: a copy of someone else's code, not the repo's own."""
-    return authority(Source(id="", repo_name=hit.repo, path=hit.path, blob_id=""))[0] == 1
+    """Under a vendored directory: a copy of someone else's code, not the repo's own."""
+    return vendored_dir(hit.path) is not None
 
 
 def _apply(

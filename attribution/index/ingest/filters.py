@@ -6,12 +6,16 @@ import codecs
 import re
 
 from attribution.core.languages import language_for_path
+from attribution.core.paths import INSTALLED_DIRS, installed_dir
 
 BINARY_SNIFF = 8192
 MINIFIED_MAX_LINE = 1000
 MINIFIED_MEAN_LINE = 100
 
-VENDORED_DIRS = frozenset({"node_modules", "bower_components", "jspm_packages", "vendor"})
+# The vendored directories ingest skips (each reported once as `vendored`): those package
+# managers fill, a named subset of the one notion of vendored code. Why only those:
+# attribution.core.paths.INSTALLED_DIRS.
+VENDORED_DIRS = INSTALLED_DIRS
 # Directories skipped without a report: version control, caches, installed environments.
 IGNORED_DIRS = frozenset(
     {
@@ -126,12 +130,9 @@ def is_generated(path: str, data: bytes) -> bool:
 
 
 def vendored_dir(path: str) -> str | None:
-    """The leading part of a path up to its first vendored directory, or None."""
-    parts = path.split("/")
-    for i, part in enumerate(parts[:-1]):
-        if part in VENDORED_DIRS:
-            return "/".join(parts[: i + 1])
-    return None
+    """The leading part of a path up to its first vendored directory that ingest skips
+    (VENDORED_DIRS), or None."""
+    return installed_dir(path)
 
 
 def ignored_dir(path: str) -> bool:
