@@ -9,6 +9,10 @@ secret values hidden; the false-positive rate is the share of look-alike cases c
 all. Both are measured for this tree's redactor and for the one at git revision REV (the
 baseline, loaded from `git show REV:attribution/core/redact.py`), in the same run.
 
+Real code: a fixed sample of the corpus (every 8th file of /work/shared/corpus/files.parquet)
+redacted by both: hits of each kind, and CPU seconds. Hits the baseline did not make are
+where new false positives would show; they are listed.
+
 Cost: CPU seconds of one redaction of a crafted text (lines of `"token"+"x"*990`, as an
 attacker would index it), for both redactors: medians of a few runs at small sizes, to see
 how the time grows with the size, and this tree's redactor on 1 MB. The load average is
@@ -34,6 +38,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data" / "secrets_labelled.jsonl"
+CORPUS = Path("/work/shared/corpus/files.parquet")
 Redactor = Callable[[str], str]
 
 
@@ -112,11 +117,44 @@ def cost(redactors: dict[str, Redactor]) -> dict[str, Any]:
     for name, redact in redactors.items():
         out[name] = [cpu_seconds(redact, crafted(n), 3) for n in sizes]
     out["current_1mb"] = cpu_seconds(redactors["current"], crafted(1_000_000), 3)
+    out["baseline_1mb"] = cpu_seconds(redactors["baseline"], crafted(1_000_000), 1)
+    return out
+
+
+def real_code(redactors: dict[str, Any], corpus: Path, step: int = 8) -> dict[str, Any]:
+    """Hits by kind and CPU seconds of each redactor on every `step`-th corpus file."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(corpus, columns=["path", "content"])
+    rows = [r for r in table.to_pylist()[::step] if r["content"]]
+    out: dict[str, Any] = {
+        "files": len(rows),
+        "megabytes": round(sum(len(r["content"]) for r in rows) / 1e6, 2),
+    }
+    for name, module in redactors.items():
+        kinds: Counter[str] = Counter()
+        started = time.process_time()
+        for row in rows:
+            kinds.update(module.redact_counted(row["content"])[1])
+        out[name] = {"cpu_seconds": round(time.process_time() - started, 2), "hits": dict(kinds)}
+    new = []
+    for row in rows:
+        old = {(h.start, h.end) for h in redactors["baseline"].find(row["content"])}
+        for h in redactors["current"].find(row["content"]):
+            if (h.start, h.end) not in old and h.kind not in ("email", "ip_address"):
+                new.append(
+                    {
+                        "path": row["path"],
+                        "kind": h.kind,
+                        "value": row["content"][h.start : h.end][:40],
+                    }
+                )
+    out["new_hits"] = new
     return out
 
 
 def markdown(result: dict[str, Any]) -> str:
-    base, cur, c = result["baseline"], result["current"], result["cost"]
+    base, cur, c, r = result["baseline"], result["current"], result["cost"], result["real_code"]
     rows = [
         "# Redaction benchmark",
         "",
@@ -140,7 +178,13 @@ def markdown(result: dict[str, Any]) -> str:
         "| baseline | " + " | ".join(str(t) for t in c["baseline"]) + " |",
         "| this tree | " + " | ".join(str(t) for t in c["current"]) + " |",
         "",
-        f"This tree on 1 MB: {c['current_1mb']} s.",
+        f"On 1 MB: baseline {c['baseline_1mb']} s (one run), this tree {c['current_1mb']} s.",
+        "",
+        f"Real code: {r['files']} files, {r['megabytes']} MB of the corpus (every 8th file): "
+        f"CPU {r['baseline']['cpu_seconds']} s (baseline), {r['current']['cpu_seconds']} s "
+        f"(this tree); hits {r['baseline']['hits']} (baseline), {r['current']['hits']} (this "
+        "tree). Hits the baseline did not make: "
+        + (", ".join(f"{h['path']} {h['kind']} `{h['value']}`" for h in r["new_hits"]) or "none"),
         "",
         "Missed now: " + (", ".join(f"{m['id']} {m['kind']}" for m in cur["missed"]) or "none"),
         "",
@@ -158,16 +202,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default="d5abec8", help="git revision of the baseline")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "redaction"))
-    parser.add_argument("--no-cost", action="store_true", help="skip the crafted-input timing")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="files.parquet to sample")
+    parser.add_argument(
+        "--no-cost", action="store_true", help="labelled set only: no timing, nothing written"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from attribution.core.redact import redact
+    from attribution.core import redact as current
 
     cases = load_cases()
-    redactors: dict[str, Redactor] = {
-        "baseline": baseline_module(args.baseline).redact,
-        "current": redact,
-    }
+    modules = {"baseline": baseline_module(args.baseline), "current": current}
+    redactors: dict[str, Redactor] = {name: m.redact for name, m in modules.items()}
     load_start = [round(x, 2) for x in os.getloadavg()]
     secrets = [c for c in cases if c["label"] == "secret"]
     result: dict[str, Any] = {
@@ -179,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_start": load_start,
         **{name: score(r, cases) for name, r in redactors.items()},
     }
-    result["cost"] = {} if args.no_cost else cost(redactors)
+    if not args.no_cost:
+        result["cost"] = cost(redactors)
+        result["real_code"] = real_code(modules, args.corpus)
     result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     for name in redactors:
         print(
@@ -189,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not args.no_cost:
         print("cost", result["cost"])
+        print("real code", {k: v for k, v in result["real_code"].items() if k != "new_hits"})
         Path(args.out + ".json").write_text(json.dumps(result, indent=1) + "\n")
         Path(args.out + ".md").write_text(markdown(result))
     return 0

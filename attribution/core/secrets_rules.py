@@ -9,9 +9,9 @@ which matches in time linear in the text whatever the pattern: no rule can backt
 Applied as gitleaks applies them, less what needs a file path or a commit (the 5 rules
 that hold for one kind of file, such as `.tf` or `.php`, and path allowlists): the secret
 is the rule's secret group, else its first non-empty group, else the whole match; a secret
-at or below the rule's entropy is dropped, and so is a generic one without a digit; a
-secret an allowlist names (a regex on the secret, the match or the line; a stopword in the
-secret) is dropped.
+at or below the rule's entropy is dropped, and so is a generic one without a digit or
+(our addition) one that is a number literal; a secret an allowlist names (a regex on the
+secret, the match or the line; a stopword in the secret) is dropped.
 
 Pure: reads only its own package data.
 """
@@ -31,6 +31,8 @@ from typing import Any
 import re2
 
 RULES_FILE = "data/gitleaks.toml"
+# Ours, beside gitleaks' allowlists: a number literal is no generic secret (`0x1234abcDEF`)
+_NUMBER = re.compile(r"-?(?:0[xX][0-9a-fA-F_]+|[0-9_]+(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)[lLuU]*")
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def _kept(
     if rule.entropy:
         if shannon_entropy(secret) <= rule.entropy:
             return False
-        if rule.generic and not any(c.isdigit() for c in secret):
+        if rule.generic and (not any(c.isdigit() for c in secret) or _NUMBER.fullmatch(secret)):
             return False
     match, line = m.group(), _line(text, *m.span())
     return not any(a.allows(secret, match, line) for a in (*lists, *rule.allowlists))
