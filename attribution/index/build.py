@@ -111,6 +111,7 @@ class BuildReport:
     skipped: dict[str, int] = field(default_factory=dict)
     examples: list[Skipped] = field(default_factory=list)
     opted_out: int = 0
+    resumed_units: int = 0  # a resumed Ray build: units found finished (ray_build.py)
 
     def skip(self, item: Skipped) -> None:
         self.skipped[item.reason] = self.skipped.get(item.reason, 0) + 1

@@ -79,7 +79,13 @@ def _check_reachable(address: str) -> None:
 
 
 def _unit_task(
-    unit: Unit, work: str, cfg: Config, n_shards: int, limits: IngestLimits, opt_out: OptOut
+    unit: Unit,
+    work: str,
+    cfg: Config,
+    n_shards: int,
+    limits: IngestLimits,
+    opt_out: OptOut,
+    die_once: int | None = None,
 ) -> dict[str, Any]:
     """Build one unit into work/unit-N/shard-S segments; return its report."""
     final = Path(work) / unit.name
@@ -92,7 +98,11 @@ def _unit_task(
     writer = ShardedWriter(writers)
     try:
         report = Builder(writer, cfg, 1, opt_out).run(read_unit(unit, limits))
-        writer.finish()
+        writers[0].finish()
+        if die_once == unit.number and _first_attempt(Path(work), unit):
+            os._exit(1)  # a worker lost halfway: one shard's segment written, no DONE
+        for w in writers[1:]:
+            w.finish()
     except BaseException:
         writer.abort()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -104,6 +114,14 @@ def _unit_task(
     except OSError:  # another attempt of the same unit finished first: same content
         shutil.rmtree(tmp, ignore_errors=True)
     return summary
+
+
+def _first_attempt(work: Path, unit: Unit) -> bool:
+    mark = work / f".attempted-{unit.name}"
+    if mark.exists():
+        return False
+    mark.touch()
+    return True
 
 
 def _report_json(report: BuildReport, opt_out: OptOut) -> dict[str, Any]:
@@ -141,8 +159,12 @@ def build_on_ray(
     opt_out: OptOut | None = None,
     unit_rows: int | None = None,
     num_cpus: int | None = None,
+    die_once: int | None = None,
 ) -> BuildReport:
-    """Build a new index (of `shards` shards; None: unsharded) from SOURCEs on Ray."""
+    """Build a new index (of `shards` shards; None: unsharded) from SOURCEs on Ray.
+
+    `die_once` (for tests of retries): the first attempt of that unit's task kills its
+    worker process halfway through writing, as a machine lost mid-task would."""
     ray = connect(address, num_cpus)
     root = Path(root).resolve()
     cfg = config or Config()
@@ -154,9 +176,12 @@ def build_on_ray(
         units = plan(specs, unit_rows) if unit_rows else plan(specs)
         work = root / BUILD_DIR / plan_key(specs, units, {"config": cfg.build_dict(), "shards": n})
         work.mkdir(parents=True, exist_ok=True)
+        done = [u for u in units if (work / u.name / DONE_FILE).exists()]
+        todo = [u for u in units if u not in done]
         task = ray.remote(max_retries=TASK_RETRIES)(_unit_task)
-        args = (str(work), cfg, n, limits or IngestLimits(), opt_out or OptOut())
-        reports = ray.get([task.remote(u, *args) for u in units])
+        args = (str(work), cfg, n, limits or IngestLimits(), opt_out or OptOut(), die_once)
+        reports = [read_json(work / u.name / DONE_FILE) for u in done]
+        reports += ray.get([task.remote(u, *args) for u in todo])
         merge = ray.remote(max_retries=TASK_RETRIES)(_merge_task)
         dirs = [str(work / u.name) for u in units]
         sketch_bytes = cfg.sketch_perm // 8
@@ -166,6 +191,7 @@ def build_on_ray(
         shutil.rmtree(root / BUILD_DIR, ignore_errors=True)
     report = _total(reports, opt_out)
     report.blobs = blob_count(root)
+    report.resumed_units = len(done)
     return report
 
 
