@@ -47,6 +47,7 @@ def entry(
         matches=result["matches"],
         lines=result["query"]["lines"],
         tokens=result["query"]["tokens"],
+        elapsed_ms=result.get("elapsed_ms"),
     )
     return out
 
