@@ -49,13 +49,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# ATTRIBUTION_TREE: run against another checkout (the baseline of a before/after comparison)
+sys.path.insert(0, os.environ.get("ATTRIBUTION_TREE") or str(Path(__file__).resolve().parents[1]))
 
 from attribution.core.authors import name_key, split_person
 from attribution.core.licenses import NOASSERTION, RepoContext
@@ -266,11 +268,17 @@ def package_oracle(
 
 
 # ---------------------------------------------------------------- authors
+def _key(name: str) -> str:
+    """A name's comparison key with accents folded (ScanCode transliterates names)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return name_key(plain)
+
+
 def holder_found(holder: str, ours: list[str]) -> bool:
-    key = name_key(split_person(holder)[0])
+    key = _key(split_person(holder)[0])
     if not key:
         return True
-    keys = [name_key(n) for n in ours]
+    keys = [_key(n) for n in ours]
     if key in keys or any(key in k or (k and k in key and len(k) > 3) for k in keys):
         return True
     words = set(key.split())
@@ -334,7 +342,7 @@ def _compare(row: Row, sc: Row, attr: Any, package: str) -> Row:
         "notice_line": notice_line(row["content"], sc),
         "holders": holders,
         "holders_found": found,
-        "our_authors": list(attr.authors[:6]),
+        "our_authors": list(attr.authors[:8]),
     }
 
 
@@ -409,6 +417,35 @@ def summary(rows: list[Row]) -> Row:
 
 
 # ---------------------------------------------------------------- speed
+def speed_runs(corpus: Path, baseline: Path | None, rounds: int = 3) -> Row:
+    """Cascade speed of this tree and of ``baseline`` (another checkout), each in a fresh
+    process, alternating, ``rounds`` times: medians and their ratio."""
+    trees = {"this": None, "baseline": baseline} if baseline else {"this": None}
+    runs: dict[str, list[Row]] = {name: [] for name in trees}
+    for _ in range(rounds):
+        for name, tree in trees.items():
+            env = dict(os.environ)  # "this": the tree this script imports
+            if tree is not None:
+                env["ATTRIBUTION_TREE"] = str(tree)
+            cmd = [sys.executable, __file__, "--speed-only", "--corpus", str(corpus)]
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+            runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    key = "cascade_ms_per_file_mean"
+    result = {name: _median_run(r) for name, r in runs.items()}
+    if baseline:
+        result["ratio_this_to_baseline"] = round(result["this"][key] / result["baseline"][key], 3)
+    return result
+
+
+def _median_run(runs: list[Row]) -> Row:
+    keys = ("cascade_ms_per_file_mean", "cascade_ms_per_file_median", "contexts_build_s")
+    out = {k: round(statistics.median(r[k] for r in runs), 4) for k in keys}
+    out["runs_ms_per_file"] = [r["cascade_ms_per_file_mean"] for r in runs]
+    out["files"] = runs[0]["files"]
+    out["loadavg"] = [r["loadavg"] for r in runs]
+    return out
+
+
 def cascade_speed(corpus: Path, rows: list[Row]) -> Row:
     """CPU time of ``attribute_file`` over every corpus file, contexts built beforehand
     (cold caches, one pass, as a build runs it)."""
@@ -483,12 +520,27 @@ def report_md(result: Row, before: Row | None) -> str:
             else "."
         ),
         "",
-        f"Cascade speed over all {result['speed']['files']} corpus files: "
-        f"{result['speed']['cascade_ms_per_file_mean']} ms per file (mean CPU), median "
-        f"{result['speed']['cascade_ms_per_file_median']} ms"
-        + (f" (before: {before['speed']['cascade_ms_per_file_mean']} ms)." if before else "."),
+        speed_line(result["speed"]),
     ]
     return "\n".join(lines) + "\n"
+
+
+def speed_line(speed: Row) -> str:
+    this = speed["this"]
+    line = (
+        f"Cascade speed over all {this['files']} corpus files (CPU time per file, fresh "
+        f"process, median of {len(this['runs_ms_per_file'])} runs): "
+        f"{this['cascade_ms_per_file_mean']} ms mean, {this['cascade_ms_per_file_median']} ms "
+        "median"
+    )
+    if "baseline" in speed:
+        base = speed["baseline"]
+        line += (
+            f"; the baseline tree, alternating with it in the same run: "
+            f"{base['cascade_ms_per_file_mean']} ms mean, {base['cascade_ms_per_file_median']} "
+            f"ms median (ratio {speed['ratio_this_to_baseline']})"
+        )
+    return line + f". Load averages per run: {this['loadavg']}."
 
 
 def adjudication_md(rows: list[Row]) -> str:
@@ -534,9 +586,14 @@ def main() -> None:
         "--verdicts", type=Path, default=RESULTS / "licenses_adjudication_verdicts.json"
     )
     parser.add_argument("--before", type=Path, default=RESULTS / "licenses_scancode_before.json")
+    parser.add_argument("--baseline-tree", type=Path, help="checkout to compare speed with")
+    parser.add_argument("--speed-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not (args.corpus / "files.parquet").exists():
         sys.exit(f"error: no files.parquet in corpus directory {args.corpus}")
+    if args.speed_only:
+        print(json.dumps(cascade_speed(args.corpus, load_rows(args.corpus))))
+        return
     args.cache.mkdir(parents=True, exist_ok=True)
     corpus_rows = load_rows(args.corpus)
     picked = sample(corpus_rows, args.per_stratum, args.seed)
@@ -559,7 +616,7 @@ def main() -> None:
             "loadavg": [round(x, 2) for x in os.getloadavg()],
         },
         "summary": summary(rows),
-        "speed": cascade_speed(args.corpus, corpus_rows),
+        "speed": speed_runs(args.corpus, args.baseline_tree),
         "rows": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,11 @@ _NOT_HOLDER = re.compile(
     r"the\s+(?:author|name|owner|holder|program|software)|this\b|these\b|that\b|is\s+held)",
     re.I,
 )
+_TERMS = re.compile(
+    r"\s+(?:under\s+the|licen[cs]ed|released|and\s+(?:also\s+)?(?:published|released|licen[cs]ed))"
+    r"\b.*$",
+    re.I,
+)
 _CODE = re.compile(r"[=;{}$%]|\(\s*\)|\bself\b|\breturn\b|\bdef\b|\+\s*['\"]|<[a-z /]+>", re.I)
 _MAX_STATEMENT = 160
 _ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Jr|Sr|[A-Z])\.$")
@@ -54,8 +59,10 @@ def split_person(text: str) -> tuple[str, tuple[str, ...]]:
     return name, emails
 
 
-def copyright_statements(text: str, limit: int = 20) -> list[str]:
-    """Copyright statements of ``text`` (one per line), comment markers removed."""
+def copyright_statements(text: str, limit: int = 50) -> list[str]:
+    """Copyright statements of ``text`` (one per line, or continued on the next line when
+    the holder follows there), comment markers removed. A statement may start mid-line
+    when a year follows its mark (``types.c - Copyright (c) 1996 Red Hat, Inc.``)."""
     out: list[str] = []
     end = -1
     for m in _CANDIDATE.finditer(text):
@@ -63,12 +70,12 @@ def copyright_statements(text: str, limit: int = 20) -> list[str]:
             continue  # same line as the previous hit
         start, end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
         end = len(text) if end < 0 else end
-        line = _TRAILER.sub("", _COMMENT.sub("", text[start:end])).strip()
-        if not (_MARK.match(line) or _YEAR_MARK.match(line)) or len(line) > _MAX_STATEMENT:
+        line = _statement_line(_TRAILER.sub("", _COMMENT.sub("", text[start:end])).strip())
+        if line is None:
             continue
-        if line[:1] == "(" and not re.search(r"\d{4}", line):
-            continue  # "(c) You must retain ...": a list item, not a statement
         statement = re.sub(r"\s+", " ", line).strip(" ,")
+        if not holder(statement) or statement.endswith(","):
+            statement = _continued(statement, text, end)
         if statement not in out and holder(statement):
             out.append(statement)
             if len(out) >= limit:
@@ -76,6 +83,37 @@ def copyright_statements(text: str, limit: int = 20) -> list[str]:
     return out
 
 
+def _statement_line(line: str) -> str | None:
+    """The statement a line holds (from its copyright mark on), or None."""
+    if not (_MARK.match(line) or _YEAR_MARK.match(line)):
+        mid = _MID_MARK.search(line)
+        if mid is None or re.search(r"[\"'`=;{}]", line[: mid.start()]):
+            return None  # none, or inside code: print("(c) 2010 ...")
+        opened = line[: mid.start()].count("(") > line[: mid.start()].count(")")
+        line = line[mid.start() :]
+        if opened and line.count(")") > line.count("("):
+            line = line[: line.rfind(")")]  # "(Copyright (c) 2017, Intel Corporation)"
+    if len(line) > _MAX_STATEMENT:
+        return None
+    if line[:1] == "(" and not re.search(r"\d{4}", line):
+        return None  # "(c) You must retain ...": a list item, not a statement
+    return line
+
+
+def _continued(statement: str, text: str, end: int) -> str:
+    """A statement whose holder is on the next line ("Copyright (c) 1994, 1995" then
+    "The Regents of the University of California."): the two lines joined."""
+    stop = text.find("\n", end + 1)
+    following = text[end + 1 : len(text) if stop < 0 else stop]
+    following = _TRAILER.sub("", _COMMENT.sub("", following)).strip()
+    if not following or len(following) > 80 or _CANDIDATE.search(following):
+        return statement
+    if not re.match(r"[A-Z]", following) or _CODE.search(following):
+        return statement
+    return f"{statement} {following}"
+
+
+_MID_MARK = re.compile(r"(?:Copyright\s*(?:\(c\)|©)?|\(c\)|©)\s*\d{4}", re.I)
 _CANDIDATE = re.compile(r"opyright|COPYRIGHT|\([cC]\)|©")
 
 
@@ -86,6 +124,7 @@ def holder(statement: str) -> str:
     rest = _PREFIX.sub("", statement.strip())
     rest = _YEARS.sub("", rest)
     rest = _RIGHTS.sub("", rest)
+    rest = _TERMS.sub("", rest)
     name, _ = split_person(rest)
     name = re.sub(r"^(?:by|the\s+copyright\s+holders?\s+is)\s+", "", name, flags=re.I)
     name = re.sub(r"\s*\b(?:and\s+others|et\s+al)\.?$", "", name, flags=re.I).strip(" ,;")

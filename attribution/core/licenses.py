@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from attribution.core.authors import (
@@ -26,7 +25,9 @@ from attribution.core.authors import (
     parse_reuse_toml,
     people,
 )
-from attribution.core.license_texts import header_notice, is_dual, read_license_text, spdx_tags
+from attribution.core.license_header import header_license
+from attribution.core.license_notices import spdx_tags
+from attribution.core.license_texts import read_license_text
 from attribution.core.obligations import (
     NOASSERTION,
     agrees,
@@ -37,6 +38,8 @@ from attribution.core.obligations import (
     normalize,
     spdx_expression,
 )
+
+MAX_AUTHORS = 50  # names kept per file (a file may list dozens of holders)
 
 __all__ = ["NOASSERTION", "FileAttribution", "RepoContext", "license_type", "normalize"]
 
@@ -146,9 +149,20 @@ def _merge(found: _Declared | None, declared: _Declared | None) -> _Found | None
         return _Found(declared.expression, "package-metadata") if declared else None
     if declared is None or declared.generic:
         return _Found(found.expression, "license-file")
-    if agrees(declared.expression, found.expression):
+    if agrees(declared.expression, found.expression) and not _variant_of(found, declared):
         return _Found(declared.expression, "package-metadata")
     return _Found(found.expression, "license-file")
+
+
+def _variant_of(found: _Declared, declared: _Declared) -> bool:
+    """Whether the license file names a variant of a declared license, told apart by its
+    text (``BSD-2-Clause-Views`` where the metadata says ``BSD-2-Clause``)."""
+    bases = [_unscoped(d) + "-" for d in license_ids(declared.expression)]
+    return any(_unscoped(f).startswith(b) for f in license_ids(found.expression) for b in bases)
+
+
+def _unscoped(spdx_id: str) -> str:
+    return re.sub(r"-(?:only|or-later)$", "", spdx_id)
 
 
 class RepoContext:
@@ -303,7 +317,7 @@ class RepoContext:
         stanza = self._stanza(path)
         found = (
             self._tagged(path, head, warnings)
-            or _refine_generic(_header(head), facts)
+            or _refine_generic(_header(head), facts, head)
             or self._reuse_default
             or (stanza and _Found(self._stanza_license(stanza), "debian-copyright"))
             or (self._debian if isinstance(self._debian, _Found) else None)
@@ -324,7 +338,7 @@ class RepoContext:
             found.expression,
             license_type(found.expression),
             found.evidence,
-            names[:25],
+            names[:MAX_AUTHORS],
             tuple(dict.fromkeys(emails + tail_emails)),
             tuple(dict.fromkeys([*shown, *tail_shown]))[:10],
             tuple(warnings),
@@ -396,42 +410,28 @@ class RepoContext:
         return self._stanza_licenses[key]
 
 
-def _refine_generic(found: _Found | None, facts: _DirFacts) -> _Found | None:
+def _refine_generic(found: _Found | None, facts: _DirFacts, head: str) -> _Found | None:
     """A header naming only "a BSD-style license" takes the BSD variant of the nearest
-    license file (Go's "... can be found in the LICENSE file")."""
-    if found is None or "LicenseRef-BSD" not in found.expression or facts.file_license is None:
+    license file; Go's "... can be found in the LICENSE file" (or "in the Go distribution")
+    without one is Go's BSD-3-Clause."""
+    if found is None or "LicenseRef-BSD" not in found.expression:
         return found
-    specific = [i for i in license_ids(facts.file_license.expression) if i.startswith("BSD-")]
+    file_ids = license_ids(facts.file_license.expression) if facts.file_license else []
+    specific = [i for i in file_ids if i.startswith("BSD-")]
+    if not specific and _GO_STYLE.search(head):
+        specific = ["BSD-3-Clause"]
     if not specific:
         return found
     return _Found(normalize(found.expression.replace("LicenseRef-BSD", specific[0])), "header")
 
 
+_GO_STYLE = re.compile(r"governed[\s/#*]+by[\s/#*]+a[\s/#*]+BSD-style[\s/#*]+licen[cs]e", re.I)
+
+
 def _header(head: str) -> _Found | None:
-    """Level 2: a license notice (or pasted license text) in the file's header: the text
-    before the first line of code, at most the first 4000 characters."""
-    region = head[:_HEADER_CHARS]
-    code = _CODE_LINE.search(region)
-    region = region[: code.start()] if code else region
-    return _header_region(region)
-
-
-@lru_cache(maxsize=4096)
-def _header_region(region: str) -> _Found | None:
-    ids = header_notice(region)
-    if not ids:
-        return None
-    return _Found(combine(ids, len(ids) > 1 and is_dual(region)), "header")
-
-
-_HEADER_CHARS = 4000
-_CODE_LINE = re.compile(
-    r"^[ \t]*(?:import\s|from\s+[\w.]+\s+import\s|#\s*(?:include|define|if|import)\b"
-    r"|package\s+[\w.]+\s*;?\s*$|use\s+[\w:]+|def\s|class\s|(?:async\s+)?function\b"
-    r"|(?:const|var|let|export|typedef|struct|namespace|static|public|void|int)\s"
-    r"|module\.exports|['\"]use strict|require\(|local\s)",
-    re.M,
-)
+    """Level 2: the license notices of the file's head (see ``license_header``)."""
+    found = header_license(head)
+    return _Found(found, "header") if found else None
 
 
 def _tag_expression(text: str, warnings: list[str]) -> str | None:

@@ -1,0 +1,124 @@
+"""Where a file states its license: the notices of its head.
+
+The head is read in two places, first that yields a license: the leading comments (all the
+text before the first line of code, however many comment blocks), then the first
+notice-like comment anywhere further in the head (a notice after an include guard,
+``"use strict";``, a module wrapper or the imports). Each place is read for pasted license
+texts (same matcher as license files), short notices, GNU notices and their exceptions.
+Pure: strings in, SPDX ids out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from attribution.core.license_notices import (
+    exceptions_in,
+    flatten,
+    is_dual,
+    notices,
+    with_exceptions,
+)
+from attribution.core.license_texts import match_texts, outside
+from attribution.core.obligations import combine
+
+HEAD_CHARS = 8192
+_TRIGGER_WORDS = ("licen", "public domain", "permission", "redistribut", "wtfpl", "gpl", "mit")
+_FULL_TEXT_PHRASES = (
+    "permission is hereby granted",
+    "redistribution and use",
+    "permission to use, copy",
+    "free and unencumbered",
+    "provided 'as-is'",
+    "this software is provided",
+    'provided "as is"',
+)
+_CODE_LINE = re.compile(
+    r"^[ \t]*(?:import\s|from\s+[\w.]+\s+import\s|#\s*(?:include|define|if|import)\b"
+    r"|package\s+[\w.]+\s*;?\s*$|use\s+[\w:]+|def\s|class\s|(?:async\s+)?function\b"
+    r"|(?:const|var|let|export|typedef|struct|namespace|static|public|void|int)\s"
+    r"|module\.exports|['\"]use strict|require\(|local\s)",
+    re.M,
+)
+_MARKERS = ("//", "#", "/*", "*", "--", ";", "%", "<!--", "dnl ", "REM ", '"""', "'''")
+_DIRECTIVE = re.compile(r"#\s*(?:include|define|if|ifn?def|endif|else|elif|pragma|import|undef)\b")
+
+
+def header_license(head: str) -> str | None:
+    """The SPDX expression stated by the notices of a file's head (its first ~8 KiB):
+    the leading comments first, else the first notice-like comment after them."""
+    head = head[:HEAD_CHARS]
+    code = _CODE_LINE.search(head)
+    leading = head[: code.start()] if code else head
+    found = region_license(leading)
+    rest = head[code.start() :] if code else ""
+    if found or not _notice_like(rest):
+        return found
+    for block in comment_blocks(rest):
+        found = region_license(block)
+        if found:
+            return found
+    return None
+
+
+@lru_cache(maxsize=4096)
+def region_license(region: str) -> str | None:
+    """The license expression of one comment region, or None."""
+    ids = header_ids(region)
+    if not ids:
+        return None
+    return combine(ids, len(ids) > 1 and is_dual(region))
+
+
+def header_ids(head: str) -> list[str]:
+    """SPDX ids (``X WITH exception`` where one is granted) named by the notices or pasted
+    license texts of a header."""
+    lower = head.lower()
+    if not any(word in lower for word in _TRIGGER_WORDS):
+        return []
+    squeezed = " ".join(flatten(lower).split())
+    full = any(phrase in squeezed for phrase in _FULL_TEXT_PHRASES)
+    matches = match_texts(head) if full else []
+    granted, rest = exceptions_in(outside(head, matches))
+    found = [m.license_id for m in matches]
+    ids = list(dict.fromkeys(found + notices(rest, first_only=True)))
+    return with_exceptions(ids, granted)
+
+
+def _notice_like(text: str) -> bool:
+    lower = text.lower()
+    return any(word in lower for word in _TRIGGER_WORDS)
+
+
+def comment_blocks(text: str) -> Iterator[str]:
+    """The comment blocks of ``text`` (runs of comment lines, ``/* ... */`` and docstring
+    bodies) that hold a notice-like word, in order."""
+    block: list[str] = []
+    state = ""
+    for line in text.splitlines():
+        comment, state = _comment_line(line.strip(), state)
+        if comment:
+            block.append(line)
+            continue
+        if block and _notice_like(joined := "\n".join(block)):
+            yield joined
+        block = []
+    if block and _notice_like(joined := "\n".join(block)):
+        yield joined
+
+
+def _comment_line(line: str, state: str) -> tuple[bool, str]:
+    """(whether ``line`` is comment text, the block state after it): state is ``/*`` inside
+    a C block comment, a triple quote inside a docstring, else empty."""
+    if state == "/*":
+        return True, "" if "*/" in line else state
+    if state:
+        return True, "" if state in line else state
+    if line.startswith(('"""', "'''")):
+        quote = line[:3]
+        return True, quote if line.count(quote) == 1 else ""
+    if "/*" in line and "*/" not in line[line.index("/*") :]:
+        return line.startswith("/*"), "/*"
+    return line.startswith(_MARKERS) and not _DIRECTIVE.match(line), ""
