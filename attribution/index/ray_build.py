@@ -53,10 +53,10 @@ def connect(address: str | None, num_cpus: int | None = None) -> Any:
         import ray
     except ImportError:
         raise RayUnavailable("--engine ray needs Ray: pip install 'attribution[ray]'") from None
-    if ray.is_initialized():
-        return ray
     if address and address != "auto":
         _check_reachable(address)
+    if ray.is_initialized():
+        return ray
     try:
         ray.init(address=address, num_cpus=None if address else num_cpus, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as err:
