@@ -155,3 +155,41 @@ def test_file_holders_come_first_then_package_authors_without_emails() -> None:
     assert got.emails == ("fh@example.org", "pa@example.org")
     assert got.copyright == ("Copyright 2020 File Holder",)
     assert all("@" not in a for a in got.authors)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # libpcap pcap-rpcap.h: the holder on the line after the years
+        (
+            " * Copyright (c) 1994, 1995, 1996\n *\tThe Regents of the University of California."
+            "  All rights reserved.\n *\n",
+            "The Regents of the University of California",
+        ),
+        # cffi libffi_x86_x64/types.c: mid-line after the file name
+        ("   types.c - Copyright (c) 1996, 1998  Red Hat, Inc.\n", "Red Hat, Inc."),
+        # threadpoolctl.py: in parentheses
+        (
+            "# https://github.com/IntelPython/smp (Copyright (c) 2017, Intel Corporation)\n",
+            "Intel Corporation",
+        ),
+        # sjcl core/sha512.js and css-select attributes.ts: after a name, before the terms
+        (" * CryptoJS (c) 2009-2012 by Jeff Mott. All rights reserved.\n", "Jeff Mott"),
+        (
+            " * Taken from XRegExp, (c) 2007-2020 Steven Levithan under the MIT license\n",
+            "Steven Levithan",
+        ),
+    ],
+)
+def test_holders_split_over_lines_or_mid_line(text: str, expected: str) -> None:
+    assert [holder(s) for s in copyright_statements(text)] == [expected]
+
+
+def test_copyright_inside_code_is_not_a_statement() -> None:
+    assert copyright_statements('print("(c) 2010 Foo")\nx = "Copyright 2011 Bar"\n') == []
+
+
+def test_a_file_listing_many_holders_keeps_them() -> None:
+    head = "".join(f"# Copyright 2012 Person Number{i}\n" for i in range(40))
+    authors = RepoContext({}).attribute_file("a.py", head + "import os\n").authors
+    assert len(authors) == 40

@@ -527,3 +527,13 @@ def test_normalize_and_cascade_never_raise_on_arbitrary_text() -> None:
         assert attribution.license == NOASSERTION or normalize(attribution.license)
 
     check()
+
+
+def test_license_file_variant_wins_over_the_metadata_family_id() -> None:
+    # uri-js: LICENSE holds the 2-clause text with the "views and conclusions" sentence
+    files = {
+        "LICENSE": template_text("BSD-2-Clause-Views").replace("*", "Copyright 2011 Gary Court"),
+        "package.json": '{"name": "uri-js", "license": "BSD-2-Clause"}',
+    }
+    found = attribute(files, "dist/uri.js")
+    assert (found.license, found.license_evidence) == ("BSD-2-Clause-Views", "license-file")

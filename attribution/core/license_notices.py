@@ -195,6 +195,7 @@ def _exceptions() -> list[tuple[re.Pattern[str], re.Pattern[str], str]]:
     return [(re.compile(e["pattern"], re.I), re.compile(e["to"]), e["id"]) for e in entries]
 
 
+_MARKS = re.compile(r"^[ \t]*(?:[#*/;!%]+|--|dnl\b)", re.M)
 _PARAGRAPH_END = re.compile(r"\n[ \t]*(?:[*#/;!%-]+[ \t]*)?(?:\n|$)|\*/")
 
 
@@ -205,8 +206,9 @@ def exceptions_in(text: str) -> tuple[list[tuple[str, re.Pattern[str]]], str]:
     if "exception" not in lower and "in addition" not in lower:
         return [], text
     granted = []
+    plain = _MARKS.sub(lambda m: " " * len(m.group()), text)  # same offsets, no comment marks
     for pattern, to, spdx in _exceptions():
-        m = pattern.search(text)
+        m = pattern.search(plain)
         if m is None:
             continue
         granted.append((spdx, to))
