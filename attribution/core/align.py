@@ -36,7 +36,8 @@ WEAK_END = 0.7  # a chain's end span less identical than this is dropped
 
 @dataclass(frozen=True)
 class Span:
-    """A maximal run of equal abstracted tokens: query [qa, qb) against source [sa, sb)."""
+    """A run of tokens equal in the abstracted view: query [qa, qb) against source [sa, sb)
+    (maximal as found; a chain may trim it)."""
 
     qa: int
     qb: int
@@ -102,7 +103,7 @@ def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed_tokens: int) -> np.nda
 
 
 def extend(spans: np.ndarray, q_abs: np.ndarray, s_abs: np.ndarray, seed_tokens: int) -> np.ndarray:
-    """Grow spans while the tokens on both sides stay equal (by less than a seed)."""
+    """Grow spans while the tokens on both sides stay equal (by at most seed_tokens)."""
     qa, qb, sa, sb = (spans[:, i].copy() for i in range(4))
     nq, ns = q_abs.shape[0], s_abs.shape[0]
     left = np.ones(qa.shape[0], dtype=bool)
