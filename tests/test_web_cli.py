@@ -79,6 +79,7 @@ def test_serve_options(built_index: Path) -> None:
     app: Any = create_app(built_index, env={}, batch_timeout_ms=60_000)
     opts = options(app, "::1", 0, None, None)
     assert opts["bind"] == "[::1]:0" and opts["preload_app"] is True
-    assert opts["worker_class"] == "gthread" and opts["workers"] == default_workers()
+    assert opts["worker_class"] == "attribution.web.frontworker.FrontWorker"
+    assert opts["workers"] == default_workers()
     assert opts["timeout"] >= 75  # longer than any query budget
     assert bind_address("127.0.0.1", 8000) == "127.0.0.1:8000"

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from spectree import Response, SpecTree
 from spectree.models import SecureType, SecurityScheme, SecuritySchemeData
 
+from attribution.core.explain import MAX_ORIGINS
+from attribution.index.codec import parse_source_id
 from attribution.web import schemas as m
 from attribution.web.auth import require
 from attribution.web.errors import ApiError, validation_message
@@ -94,6 +96,10 @@ def _queries(app: Flask, spec: SpecTree) -> None:
             filename=json.filename,
             top=json.top,
             min_tokens=json.min_tokens,
+            origins=(
+                json.origins_offset,
+                MAX_ORIGINS if json.origins_limit is None else json.origins_limit,
+            ),
         )
 
     @app.post("/v1/batch")
@@ -126,6 +132,7 @@ def _reads(app: Flask, spec: SpecTree) -> None:
     )
     def source(source_id: str, query: m.SourceQuery) -> Any:
         """A source's metadata and a redacted excerpt of its lines."""
+        _check_source_id(source_id)
         return service().source(source_id, query.lines)
 
     @app.get("/v1/lookup")
@@ -153,6 +160,20 @@ def _reads(app: Flask, spec: SpecTree) -> None:
     def languages() -> Any:
         """The languages the engine knows, their file extensions and comment syntax."""
         return service().languages()
+
+
+MAX_SOURCE_KEY = (1 << 63) - 1  # source keys are 63-bit (index/codec.py source_key)
+
+
+def _check_source_id(source_id: str) -> None:
+    """404 for an id that is malformed or out of the range any source id can have, before
+    it reaches the index (an id past 63 bits would overflow SQLite's integers)."""
+    try:
+        key = parse_source_id(source_id)
+    except ValueError as err:
+        raise ApiError(404, "not_found", str(err)) from None
+    if key > MAX_SOURCE_KEY:
+        raise ApiError(404, "not_found", f"no source {source_id!r} in this index")
 
 
 def _admin(app: Flask, spec: SpecTree) -> None:

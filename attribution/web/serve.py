@@ -5,8 +5,11 @@
   start with one clear line. Each worker re-opens the memory-mapped index after the fork
   (SQLite connections must not cross one); the mapped pages stay shared through the
   page cache.
-- Workers: gthread, DEFAULT_THREADS threads each, and by default as many workers as
-  cores (see default_workers and web/README.md for the measurement behind it).
+- Workers: FrontWorker (web/frontworker.py), as many as cores by default (see
+  default_workers and web/README.md for the measurement behind it). Each reads requests
+  in one asyncio loop with deadlines (web/front.py: headers within 10 s, the body within
+  15 s, idle keep-alive 5 s, at most MAX_CONNECTIONS connections) and runs the app on
+  complete requests only, in DEFAULT_THREADS threads: slow clients hold no thread.
 - Every query has a time budget (ATTRIBUTION_QUERY_TIMEOUT_MS, web/deadline.py): past
   it the query is stopped and the answer is 503 {"error": {"code": "timeout"}}.
 - SIGTERM (or Ctrl+C) is a graceful stop: no new connections, requests in flight finish
@@ -25,6 +28,8 @@ from gunicorn.app.base import BaseApplication
 
 DEFAULT_THREADS = 4
 GRACEFUL_TIMEOUT = 20
+MAX_CONNECTIONS = 1000  # open connections per worker
+WORKER_CLASS = "attribution.web.frontworker.FrontWorker"
 
 
 def default_workers() -> int:
@@ -78,8 +83,9 @@ def options(
     return {
         "bind": bind_address(host, port),
         "workers": workers or default_workers(),
-        "worker_class": "gthread",
+        "worker_class": WORKER_CLASS,
         "threads": threads or DEFAULT_THREADS,
+        "worker_connections": MAX_CONNECTIONS,
         "preload_app": True,
         "timeout": max(30, math.ceil(budget_s) + 15),  # only a stuck worker gets here
         "graceful_timeout": GRACEFUL_TIMEOUT,
