@@ -22,6 +22,7 @@ from attribution.proxy.sse import Event, SSEParser, encode
 
 Task = asyncio.Task[dict[str, Any]]
 _COPIED = ("id", "object", "created", "model", "system_fingerprint")
+DRAIN_S = 1.0  # longest wait for the upstream's body to end after data: [DONE]
 
 
 class Relay:
@@ -167,36 +168,48 @@ def broken(why: str) -> bytes:
 
 
 async def relay(response: httpx.Response, state: Relay) -> AsyncIterator[bytes]:
-    """The bytes to send the client, from the upstream's streamed response."""
+    """The bytes to send the client, from the upstream's streamed response. While an
+    attribution runs, reading the upstream races it; otherwise the read is awaited alone."""
     batches = _batches(response)
-    reader: asyncio.Task[list[Event] | None] | None = None
+    reader: asyncio.Task[tuple[list[Event] | None, str]] | None = None
     why = ""
     try:
         while not state.done:
-            reader = reader or asyncio.ensure_future(_next(batches))
             running = [t for t in state.pending if not t.done()]
-            await asyncio.wait([reader, *running], return_when=asyncio.FIRST_COMPLETED)
-            for data in state.ready():
-                yield data
-            if not reader.done():
-                continue
-            events, why = _outcome(reader)
-            reader = None
+            if reader is None and not running:
+                events, why = await _read(batches)
+            else:
+                reader = reader or asyncio.ensure_future(_read(batches))
+                await asyncio.wait([reader, *running], return_when=asyncio.FIRST_COMPLETED)
+                for data in state.ready():
+                    yield data
+                if not reader.done():
+                    continue
+                (events, why), reader = reader.result(), None
             if events is None:
                 break
-            for out in await state.events(events):
-                yield out
+            out = await state.events(events)
+            if out:
+                yield b"".join(out)
         if not state.done:
-            for out in await state.end("incomplete"):
-                yield out
-            yield broken(why)
+            yield b"".join([*await state.end("incomplete"), broken(why)])
     finally:
         if reader is not None:
             reader.cancel()
         with anyio.CancelScope(shield=True):
+            if state.done and reader is None:
+                await _drain(batches)
             await response.aclose()
         if not state.ended:
             state.on_end(finished(state.sent + state.pending), "client disconnected")
+
+
+async def _drain(batches: AsyncIterator[list[Event]]) -> None:
+    """Read the body's end after data: [DONE], so the upstream connection is kept for the
+    next request instead of closed (a new connection costs milliseconds)."""
+    with anyio.move_on_after(DRAIN_S):
+        async for _ in batches:
+            pass
 
 
 async def _batches(response: httpx.Response) -> AsyncIterator[list[Event]]:
@@ -205,23 +218,14 @@ async def _batches(response: httpx.Response) -> AsyncIterator[list[Event]]:
         yield parser.feed(data)
 
 
-def _outcome(reader: asyncio.Task[list[Event] | None]) -> tuple[list[Event] | None, str]:
-    """The events read, or None and why the stream ended before data: [DONE]."""
+async def _read(batches: AsyncIterator[list[Event]]) -> tuple[list[Event] | None, str]:
+    """The next events of the upstream's body; or None and why it ended before [DONE]."""
     try:
-        events = reader.result()
+        return await anext(batches), ""
+    except StopAsyncIteration:
+        return None, "the connection closed before data: [DONE]"
     except httpx.HTTPError as err:
         return None, _reason(err)
-    if events is None:
-        return None, "the connection closed before data: [DONE]"
-    return events, ""
-
-
-async def _next(batches: AsyncIterator[list[Event]]) -> list[Event] | None:
-    """The next events of the upstream's body, or None at its end."""
-    try:
-        return await anext(batches)
-    except StopAsyncIteration:
-        return None
 
 
 def _reason(err: httpx.HTTPError) -> str:
