@@ -33,11 +33,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _serve_on_ray(args: argparse.Namespace, root: str) -> int:
     from attribution.index.ray_build import RayUnavailable
     from attribution.web.ray_serve import run
+    from attribution.web.settings import SettingsError
 
     try:
         return run(root, host=args.host, port=args.port, replicas=args.replicas,
                    address=args.address)  # fmt: skip
-    except (RayUnavailable, ValueError) as err:
+    except (RayUnavailable, SettingsError, ValueError) as err:
         return fail(str(err))
 
 

@@ -124,6 +124,9 @@ def publish(
     write_manifest(root, manifest)
     if replace:
         collect_garbage(root, keep=set(names), old=old, old_deletions=old_deletions)
+        for stale in sorted(root.glob(f"{shards.SHARDS_DIR}/[0-9]*")):
+            if int(stale.name) >= n_shards:  # shards of a previous build with more of them
+                shutil.rmtree(stale, ignore_errors=True)
     return manifest
 
 

@@ -12,6 +12,7 @@ the query budget makes the answer a 503 naming it.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from attribution.index.ray_build import connect
 from attribution.index.shards import check
 from attribution.index.store import Index
 from attribution.web.indexref import IndexRef
+from attribution.web.settings import Settings
 
 SHARD_TIMEOUT_S = 30.0  # a shard call slower than this is a shard down
 
@@ -99,6 +101,9 @@ def deploy(
     n = check(root, read_manifest(root))
     if not n:
         raise ValueError(f"index {root} is not sharded: serve it without --engine ray")
+    if settings is None:  # the router's replicas take this process's ATTRIBUTION_* settings
+        settings = {"env": {k: v for k, v in os.environ.items() if k.startswith("ATTRIBUTION_")}}
+    Settings.load(root, **settings)  # bad settings: one line here, not in a replica's log
     connect(address)
     from ray import serve
 
@@ -112,7 +117,7 @@ def deploy(
         for s in range(n)
     ]
     app = router.options(name="router", num_replicas=replicas, ray_actor_options=actor).bind(
-        str(root), shards, settings or {}
+        str(root), shards, settings
     )
     serve.start(http_options={"host": host, "port": port})
     serve.run(app, name="attribution", route_prefix="/")
