@@ -148,3 +148,19 @@ def test_a_target_against_every_peer_measured_in_one_run_is_met() -> None:
     acc["tools"]["dolos"]["run"] = "R0"
     cells = _target(acc, "recall above every peer on every type (all at ≥ 95%")
     assert "ours from run R1, peers from run R0, R1" in cells[4]
+
+
+def test_one_run_under_a_moving_load_says_the_ratio_is_rough() -> None:
+    peer_ev = {"by_transform": {tr: {"recall": 0.5} for tr in report.TRANSFORMS}}
+    peer = {"status": "ok", "run": "R1", "default": peer_ev, "at_95": peer_ev, "at_99": None}
+    acc = _acc({t: dict(peer) for t in report.TOOLS[1:]})
+    acc["index"]["run"] = acc["tools"]["attribution"]["run"] = "2026-12-05T13:43:43Z"
+    for t in report.TOOLS[1:]:
+        acc["tools"][t]["run"] = "2026-12-05T13:43:43Z"
+    acc["tools"]["copydetect"]["timing"] = {"ms_mean": 50.0}
+    acc["tools"]["attribution"] |= {"load_avg_before": 1.4, "load_avg_after": 1.4}
+    acc["tools"]["copydetect"] |= {"load_avg_before": 5.0, "load_avg_after": 8.5}
+    heading = report_text.speed_heading(acc)
+    assert "same run" in heading and "moved from 1.4 to 8.5" in heading
+    note = _target(acc, "pairwise peer")[4]
+    assert "ours measured at load average 1.4–1.4, copydetect at 5.0–8.5" in note

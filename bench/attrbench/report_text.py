@@ -46,6 +46,7 @@ def _peer_best(acc: dict[str, Any], transform: str, key: str = "at_99") -> tuple
 
 
 MISSED, NOT_MEASURED = "**missed**", "**not measured**"
+LOAD_SPREAD = 1.0  # load averages further apart than this make a timing ratio rough
 
 
 def targets(acc: dict[str, Any]) -> str:
@@ -122,6 +123,11 @@ def _pairwise_target(acc: dict[str, Any]) -> tuple[str, str, str, bool | str, st
     note = _runs_note(acc, ("copydetect",))
     if note:
         note += " (timings under different loads: see Runs)"
+    low, high = runs.load_range(acc, ("attribution", "copydetect"))
+    if high - low > LOAD_SPREAD:
+        mine, theirs = (_loads(acc["tools"][t]) for t in ("attribution", "copydetect"))
+        note += f"{'; ' if note else ''}ours measured at load average {mine}, copydetect at "
+        note += f"{theirs}: the ratio is rough"
     return what, "≥ 100× lower", value, q_only >= 100, note
 
 
@@ -134,6 +140,10 @@ def pairwise_ratio(acc: dict[str, Any]) -> tuple[float, float] | None:
     prep_ms = 1000 * (cd.get("build_s") or 0)
     ours_1000 = 1000 * ours["ms_mean"]
     return per_q / ours["ms_mean"], (1000 * per_q + prep_ms) / ours_1000
+
+
+def _loads(tool: dict[str, Any]) -> str:
+    return f"{tool.get('load_avg_before', 0):.1f}–{tool.get('load_avg_after', 0):.1f}"
 
 
 def peer_status(acc: dict[str, Any]) -> str:
@@ -313,7 +323,15 @@ def render(acc: dict[str, Any], scale: dict[str, Any], tuning: dict[str, Any]) -
 def speed_heading(acc: dict[str, Any]) -> str:
     """ "same run" only when it is one: every tool and our index build in one recorded run."""
     if runs.same_run(acc):
-        return f"\n## Speed against peers (same queries, same corpus, same run: {_run(acc)})\n"
+        low, high = runs.load_range(acc)
+        heading = f"\n## Speed against peers (same queries, same corpus, same run: {_run(acc)})\n"
+        if high - low <= LOAD_SPREAD:
+            return heading
+        return heading + (
+            f"\nOne run, but the machine's load average moved from {low:.1f} to {high:.1f} "
+            "while it ran (each row's load is in the last column): the ratios between rows "
+            "measured under different loads are rough.\n"
+        )
     return (
         "\n## Speed against peers (same queries, same corpus; not one run)\n\n"
         "The rows come from different runs (last column), under different loads, so the "

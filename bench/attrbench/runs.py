@@ -132,3 +132,16 @@ def section(*results: dict[str, Any]) -> str:
             records.setdefault(size.get("build_run") or UNRECORDED, None)
     lines = [f"- **{label(i)}** — {describe(records[i], i)}" for i in sorted(records)]
     return "\n".join(lines) + "\n"
+
+
+def load_range(acc: dict[str, Any], tools: tuple[str, ...] | None = None) -> tuple[float, float]:
+    """The lowest and highest load average around the tools' own measurements (0, 0 when
+    they were not stamped)."""
+    loads = [
+        tool[k]
+        for name, tool in acc.get("tools", {}).items()
+        if tools is None or name in tools
+        for k in ("load_avg_before", "load_avg_after")
+        if tool.get(k) is not None
+    ]
+    return (min(loads), max(loads)) if loads else (0.0, 0.0)
