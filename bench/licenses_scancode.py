@@ -19,7 +19,8 @@ so a rerun only scans files it has not seen.
   (``unknown-license-reference``: "see the LICENSE file") takes the package's answer below.
   Otherwise the oracle is ScanCode's reading of the nearest license files up the tree (AND),
   else of the nearest package manifest, else none (``NOASSERTION``).
-- **Comparison**: ScanCode's ``LicenseRef-scancode-public-domain`` is our
+- **Comparison**: ScanCode's ``LicenseRef-scancode-public-domain`` (and its
+  ``public-domain-disclaimer``: a dedication with a warranty disclaimer) is our
   ``LicenseRef-public-domain``; ids that are not licenses (``warranty-disclaimer``,
   ``unknown-license-reference`` beside a license) are dropped; both sides are simplified
   (duplicates and operand order do not count). *Exact*: the same expression, exceptions
@@ -77,7 +78,10 @@ NOT_LICENSES = {
     "LicenseRef-scancode-warranty-disclaimer",
     "LicenseRef-scancode-unknown-license-reference",
 }
-SAME_AS = {"LicenseRef-scancode-public-domain": "LicenseRef-public-domain"}
+SAME_AS = {
+    "LicenseRef-scancode-public-domain": "LicenseRef-public-domain",
+    "LicenseRef-scancode-public-domain-disclaimer": "LicenseRef-public-domain",
+}
 Row = dict[str, Any]
 
 
@@ -491,7 +495,7 @@ def report_md(result: Row, before: Row | None) -> str:
         "disagreement is in `licenses_adjudication.md`.",
         "",
         "| subset | files | exact | ids | disagreements | ours right | ScanCode right | neither "
-        "| adjudicated correct |" + (" before: exact / adjudicated |" if before else ""),
+        "| adjudicated correct |" + (" before: exact / ids |" if before else ""),
         "|---|---|---|---|---|---|---|---|---|" + ("---|" if before else ""),
     ]
     for key, f in s.items():
@@ -505,7 +509,7 @@ def report_md(result: Row, before: Row | None) -> str:
         )
         if before and key in before["summary"]:
             b = before["summary"][key]
-            row += f" {_pct(b['exact_agreement'])} / {_pct(b['adjudicated_correct'])} |"
+            row += f" {_pct(b['exact_agreement'])} / {_pct(b['ids_agreement'])} |"
         lines.append(row)
     a = s["authors"]
     lines += [

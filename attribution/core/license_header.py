@@ -1,10 +1,11 @@
 """Where a file states its license: the notices of its head.
 
 The head is read in two places, first that yields a license: the leading comments (all the
-text before the first line of code, however many comment blocks), then the first
-notice-like comment anywhere further in the head (a notice after an include guard,
-``"use strict";``, a module wrapper or the imports). Each place is read for pasted license
-texts (same matcher as license files), short notices, GNU notices and their exceptions.
+text before the first line of code, however many comment blocks), else the notice-like
+comments further in the head (a notice after an include guard, ``"use strict";``, a module
+wrapper or the imports; several notices, each for a borrowed part, are joined with AND).
+Each place is read for pasted license texts (same matcher as license files), short
+notices, GNU notices and their exceptions.
 Pure: strings in, SPDX ids out.
 """
 
@@ -22,7 +23,7 @@ from attribution.core.license_notices import (
     with_exceptions,
 )
 from attribution.core.license_texts import match_texts, outside
-from attribution.core.obligations import combine
+from attribution.core.obligations import combine, normalize
 
 HEAD_CHARS = 8192
 _TRIGGER_WORDS = ("licen", "public domain", "permission", "redistribut", "wtfpl", "gpl", "mit")
@@ -48,7 +49,7 @@ _DIRECTIVE = re.compile(r"#\s*(?:include|define|if|ifn?def|endif|else|elif|pragm
 
 def header_license(head: str) -> str | None:
     """The SPDX expression stated by the notices of a file's head (its first ~8 KiB):
-    the leading comments first, else the first notice-like comment after them."""
+    the leading comments first, else the notice-like comments after them (several: AND)."""
     head = head[:HEAD_CHARS]
     code = _CODE_LINE.search(head)
     leading = head[: code.start()] if code else head
@@ -56,11 +57,8 @@ def header_license(head: str) -> str | None:
     rest = head[code.start() :] if code else ""
     if found or not _notice_like(rest):
         return found
-    for block in comment_blocks(rest):
-        found = region_license(block)
-        if found:
-            return found
-    return None
+    later = [x for x in map(region_license, comment_blocks(rest)) if x]
+    return normalize(later) if later else None  # several notices (one per borrowed part): AND
 
 
 @lru_cache(maxsize=4096)

@@ -15,7 +15,13 @@ from functools import cache
 from importlib import resources
 from xml.etree import ElementTree
 
-from attribution.core.license_notices import gnu_notices, is_dual, notices
+from attribution.core.license_notices import (
+    exceptions_in,
+    gnu_notices,
+    is_dual,
+    notices,
+    with_exceptions,
+)
 
 SHINGLE = 4  # words per shingle
 MIN_COVERAGE = 0.72  # fraction of a template's shingles a file must hold to contain that text
@@ -236,7 +242,7 @@ def read_license_text(text: str) -> tuple[list[str], bool, str]:
     full texts, then notices around them; a GNU text alone is "-only" unless a notice there
     says "or later"."""
     found = match_texts(text)
-    rest = drop_gnu_appendix(outside(text, found))
+    granted, rest = exceptions_in(drop_gnu_appendix(outside(text, found)))
     said = notices(rest)
     scope = gnu_notices(drop_gnu_appendix(text)) if found else []  # notices may touch texts
     ids = []
@@ -244,7 +250,7 @@ def read_license_text(text: str) -> tuple[list[str], bool, str]:
         later = f"{m.license_id.removesuffix('-only')}-or-later"
         ids.append(later if later in said or later in scope else m.license_id)
     ids += [i for i in said if _unscoped(i) not in {_unscoped(x) for x in ids}]
-    return ids, len(ids) > 1 and is_dual(rest), rest
+    return with_exceptions(ids, granted), len(ids) > 1 and is_dual(rest), rest
 
 
 def _unscoped(spdx_id: str) -> str:

@@ -317,7 +317,7 @@ class RepoContext:
         stanza = self._stanza(path)
         found = (
             self._tagged(path, head, warnings)
-            or _refine_generic(_header(head), facts, head)
+            or _with_file_exception(_refine_generic(_header(head), facts, head), facts)
             or self._reuse_default
             or (stanza and _Found(self._stanza_license(stanza), "debian-copyright"))
             or (self._debian if isinstance(self._debian, _Found) else None)
@@ -395,19 +395,35 @@ class RepoContext:
         return None
 
     def _stanza_license(self, stanza: Scoped) -> str:
-        """A DEP-5 stanza's license: its short name mapped to SPDX; an unknown name is read
-        from the license text given with it, else kept as ``LicenseRef-<name>``."""
+        """A DEP-5 stanza's license: its short name mapped to SPDX; an unknown or ambiguous
+        name (Debian's "X11" and "MIT" name several texts) is read from the license text
+        given with it, else kept as ``LicenseRef-<name>``."""
         key = id(stanza)
         if key not in self._stanza_licenses:
             spdx = normalize(stanza.license)
             unknown = spdx == NOASSERTION or any(
                 i.startswith("LicenseRef-") and id_type(i) == "unknown" for i in license_ids(spdx)
             )
-            if unknown and stanza.text:
+            if (unknown or spdx in _AMBIGUOUS) and stanza.text:
                 ids, dual, _ = read_license_text(stanza.text)
                 spdx = combine(ids, dual) if ids else spdx
             self._stanza_licenses[key] = spdx
         return self._stanza_licenses[key]
+
+
+_AMBIGUOUS = {"MIT", "X11", "LicenseRef-BSD"}
+
+
+def _with_file_exception(found: _Found | None, facts: _DirFacts) -> _Found | None:
+    """A header naming a license that the nearest license file grants with an exception
+    ("Licensed under the LGPLv3, see LICENCE file" beside LGPL-3.0 WITH its linking
+    exception) takes the exception."""
+    if found is None or facts.file_license is None or " WITH " not in facts.file_license.expression:
+        return found
+    expression = found.expression
+    for m in re.finditer(r"([\w.+-]+) WITH ([\w.+-]+)", facts.file_license.expression):
+        expression = re.sub(rf"\b{re.escape(m[1])}\b(?! WITH)", m[0], expression)
+    return _Found(expression, found.evidence)
 
 
 def _refine_generic(found: _Found | None, facts: _DirFacts, head: str) -> _Found | None:
