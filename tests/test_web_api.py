@@ -54,9 +54,15 @@ def test_attribute_finds_the_source_with_license_and_lines(client: Any) -> None:
     assert best["source"]["swhid"] == "swh:1:cnt:" + best["source"]["blob_id"]
     assert best["source_lines"][0] >= 100 and best["source_lines"][1] <= 140
     assert best["copies"] == 2
-    assert best["origins"] == [
-        {"repo_name": "fork", "path": "third_party/textwrap.py", "license": "NOASSERTION"}
-    ]
+    (origin,) = best["origins"]
+    assert (origin["repo_name"], origin["path"]) == ("fork", "third_party/textwrap.py")
+    assert origin["license"] == "NOASSERTION" and origin["kind"] == "module"
+    assert origin["source_lines"] == best["source_lines"]  # the same function, its own lines
+    assert best["licenses"] == {"MIT": 1, "NOASSERTION": 1}
+    paged = client.post(
+        "/v1/attribute", json={"code": QUERY, "origins_offset": 1, "origins_limit": 5}
+    ).get_json()
+    assert paged["matches"][0]["origins"] == [] and paged["matches"][0]["copies"] == 2
     assert list(body) == ["query", "verdict", "matches", "elapsed_ms"]  # SPEC order
 
 

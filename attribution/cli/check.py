@@ -18,6 +18,7 @@ from typing import Any
 from attribution.cli.common import EXIT_CLEAN, EXIT_FINDINGS, index_dir, read_query
 from attribution.cli.render import render_report, render_result
 from attribution.core.config import Config
+from attribution.core.explain import MAX_ORIGINS
 from attribution.core.policy import Policy
 from attribution.core.search import QueryError, attribute
 from attribution.githooks import precommit
@@ -58,6 +59,7 @@ def resolve_policy(args: argparse.Namespace, root: Path) -> tuple[Policy, bool]:
     return Policy.from_flags(None), False
 
 
+ALL_ORIGINS = 10_000  # --origins all: the API's largest page
 Attributor = Callable[[bytes, str | None, str | None], dict[str, Any]]
 
 
@@ -65,6 +67,7 @@ def attributor(args: argparse.Namespace, top: int | None) -> tuple[Attributor, C
     """A function attributing one file (local index or service), and how to close it."""
     limit = Config().max_query_bytes
     project = {"project_license": args.project_license} if args.project_license else {}
+    origins = origins_limit(args)
 
     def too_large(data: bytes) -> None:
         if len(data) > limit:
@@ -77,7 +80,13 @@ def attributor(args: argparse.Namespace, top: int | None) -> tuple[Attributor, C
         def remote(data: bytes, language: str | None, path: str | None) -> dict[str, Any]:
             too_large(data)
             return attribute_remote(
-                server, data, language=language, filename=path, top=top, min_tokens=args.min_tokens
+                server,
+                data,
+                language=language,
+                filename=path,
+                top=top,
+                min_tokens=args.min_tokens,
+                origins_limit=origins,
             )
 
         return remote, lambda: None
@@ -85,9 +94,27 @@ def attributor(args: argparse.Namespace, top: int | None) -> tuple[Attributor, C
 
     def local(data: bytes, language: str | None, path: str | None) -> dict[str, Any]:
         too_large(data)
-        return attribute(data, index, language=language, filename=path, **project)
+        return attribute(
+            data, index, language=language, filename=path, origins_limit=origins, **project
+        )
 
     return local, index.close
+
+
+def origins_limit(args: argparse.Namespace) -> int | None:
+    """How many other copies each match lists: --origins N, `all` (None), or 20."""
+    if args.origins is None:
+        return MAX_ORIGINS
+    if args.origins == "all":
+        return ALL_ORIGINS
+    if not args.origins.isdigit():
+        raise QueryError(f"--origins takes a number or 'all', got {args.origins!r}")
+    return int(args.origins)
+
+
+def _shown(args: argparse.Namespace) -> int:
+    """Other copies printed per match in text: 3, or what --origins asked for."""
+    return 3 if args.origins is None else (origins_limit(args) or 0)
 
 
 def _check_one(args: argparse.Namespace, policy: Policy | None, attribute_one: Attributor) -> int:
@@ -101,7 +128,8 @@ def _check_one(args: argparse.Namespace, policy: Policy | None, attribute_one: A
         print(json.dumps(result, indent=2))
     else:
         name = "<stdin>" if args.file == "-" else args.file
-        sys.stdout.write(render_result(name, result, colour=sys.stdout.isatty()))
+        colour = sys.stdout.isatty()
+        sys.stdout.write(render_result(name, result, colour, origins=_shown(args)))
         if policy is not None and result["matches"]:
             print(f"{len(blocking)} of {len(result['matches'])} blocking ({policy.describe()})")
     return EXIT_FINDINGS if blocking else EXIT_CLEAN

@@ -166,6 +166,13 @@ def _check_parser(commands: Commands) -> None:
     p.add_argument("--min-tokens", type=int, default=None, help="evidence a match needs (tokens)")
     p.add_argument("--top", type=int, default=None, help="matches to show")
     p.add_argument(
+        "--origins",
+        default=None,
+        metavar="N|all",
+        help="other copies listed per match, each with its lines (default: 3 in text, 20 in "
+        "JSON; `copies` counts them all)",
+    )
+    p.add_argument(
         "--project-license",
         default=None,
         metavar="SPDX",

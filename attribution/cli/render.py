@@ -5,6 +5,9 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from attribution.core.explain import copies_text
+from attribution.core.printable import printable, printable_all
+
 if TYPE_CHECKING:
     from attribution.githooks.precommit import Report
 
@@ -20,13 +23,14 @@ def _span(lines: list[int]) -> str:
     return f"line {lines[0]}" if lines[0] == lines[1] else f"lines {lines[0]}-{lines[1]}"
 
 
-def render_match(m: dict[str, Any], colour: bool) -> list[str]:
+def render_match(m: dict[str, Any], colour: bool, origins: int = 3) -> list[str]:
+    """A match as lines of text; `origins` other copies are listed with their lines."""
+    m = printable_all(m)  # names, paths, authors come from indexed metadata
     src = m["source"]
     head = (
         f"  {_span(m['query_lines']):<12} {_SYMBOL.get(m['match_type'], '?')} "
         f"{_paint(src['repo_name'], '1', colour)}  {src['path']}  {_span(m['source_lines'])}   "
-        f"{m['match_type']} · {round(100 * m['coverage'])}% of the snippet · "
-        f"{m['copies']} {'copy' if m['copies'] == 1 else 'copies'}"
+        f"{m['match_type']} · {round(100 * m['coverage'])}% of the snippet · {copies_text(m)}"
     )
     lic = _paint(
         f"{src['license']} ({src['license_type']})", _COLOUR.get(src["license_type"], "2"), colour
@@ -40,20 +44,30 @@ def render_match(m: dict[str, Any], colour: bool) -> list[str]:
         lines.append(
             f"{'':15}{verdict[c['compatible']]} with {c['project_license']}: {c['reason']}"
         )
-    if m.get("origins"):
-        more = ", ".join(f"{o['repo_name']}/{o['path']}" for o in m["origins"][:3])
-        lines.append(f"{'':15}also in {more}")
-    return lines
+    return lines + _origins(m, origins)
 
 
-def render_result(name: str, result: dict[str, Any], colour: bool = False) -> str:
+def _origins(m: dict[str, Any], shown: int) -> list[str]:
+    """The other copies, each with its own lines and license, and how many more there are."""
+    listed = (m.get("origins") or [])[:shown]
+    out = []
+    for o in listed:
+        where = f"  {_span(o['source_lines'])}" if "source_lines" in o else ""
+        out.append(f"{'':15}also {o['repo_name']}  {o['path']}{where}  {o['license']}")
+    rest = int(m.get("copies", 1)) - 1 - int(m.get("origins_offset", 0)) - len(listed)
+    if rest > 0:
+        out.append(f"{'':15}and {rest:,} more (check --origins all)")
+    return out
+
+
+def render_result(name: str, result: dict[str, Any], colour: bool = False, origins: int = 3) -> str:
     """The text answer of `check` for one query."""
-    matches = result["matches"]
+    name, matches = printable(name), result["matches"]
     count = f"{len(matches)} match{'es' if len(matches) != 1 else ''}" if matches else "no match"
     out = [f"{name}: {count} ({result['elapsed_ms']:.0f} ms)"]
     for m in matches:
         out.append("")
-        out.extend(render_match(m, colour))
+        out.extend(render_match(m, colour, origins))
     return "\n".join(out) + "\n"
 
 
@@ -90,12 +104,13 @@ def _summary_line(report: Report) -> str:
 def _how_to_proceed(report: Report) -> str:
     lines = [f"{len(report.blocking)} match(es) block this commit:"]
     licenses: list[str] = []
-    for f, m in report.blocking:
+    for f, match in report.blocking:
+        m, path = printable_all(match), printable(f.change.path)
         src = m["source"]
         a, b = m["query_lines"]
         who = "; ".join(src["copyright"][:1] or src["authors"][:2]) or "authors unknown"
         lines.append(
-            f"  {f.change.path} lines {a}-{b}: copied from {src['repo_name']} {src['path']} "
+            f"  {path} lines {a}-{b}: copied from {src['repo_name']} {src['path']} "
             f"lines {m['source_lines'][0]}-{m['source_lines'][1]} · {src['license']} "
             f"({src['license_type']}) · {who}"
         )

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from attribution.core.matchtype import classify
 from attribution.core.paths import vendored_dir
 
 if TYPE_CHECKING:
@@ -96,16 +97,14 @@ def explain(
     """The SPEC match object of a judged match: the first copy as `source`, the others
     as `origins[offset : offset + limit]` (limit None: all), each with its own lines."""
     primary, *others = f.sources
-    by_blob = {m.sources[0].blob_id: m for m in f.members if m.sources} or {
-        primary.blob_id: f
-    }
+    by_blob = {m.sources[0].blob_id: m for m in f.members if m.sources} or {primary.blob_id: f}
     own = by_blob.get(primary.blob_id, f)
     j = own.judgement
     first, last = j.spans[0].span, j.spans[-1].span
     page = others[offset:] if limit is None else others[offset : offset + limit]
     return {
         "source": primary.to_json(),
-        "match_type": j.match_type,
+        "match_type": classify(query, own.source_tokens, [v.span for v in j.spans]),
         "query_lines": [int(query.line[first.qa]), int(query.end_line[last.qb - 1])],
         "source_lines": _source_lines(own),
         "spans": _spans(own, query),
@@ -122,13 +121,14 @@ def explain(
 def origin(source: Source, member: Found, query: TokenStream) -> dict[str, Any]:
     """One more copy: where it is, under what license, whose, and its own lines."""
     return {
-        **_summary(source),
+        **summary(source),
         "source_lines": _source_lines(member),
         "spans": _spans(member, query),
     }
 
 
-def _summary(source: Source) -> dict[str, Any]:
+def summary(source: Source) -> dict[str, Any]:
+    """A copy's identity, license and authors (obligations stay with the first copy)."""
     data = source.to_json()
     data.pop("obligations", None)
     data["kind"] = copy_kind(source.path)
@@ -165,8 +165,3 @@ def copies_text(match: dict[str, Any]) -> str:
     if len(licenses) > 1:
         text += f" under {len(licenses)} licenses"
     return text
-
-
-def origin_paths(origins: Sequence[dict[str, Any]], n: int) -> str:
-    """`repo/path` of the first n origins, for one line of text."""
-    return ", ".join(f"{o['repo_name']}/{o['path']}" for o in origins[:n])

@@ -15,6 +15,7 @@ import numpy as np
 
 from attribution.core import align, sketch
 from attribution.core.config import Config
+from attribution.core.explain import MAX_ORIGINS, authority, closest_first, explain
 from attribution.core.fingerprint import kgram_hashes
 from attribution.core.languages import (
     IDENTIFIER,
@@ -23,12 +24,10 @@ from attribution.core.languages import (
     language_for_path,
 )
 from attribution.core.obligations import compatible
-from attribution.core.paths import vendored_dir
 from attribution.core.score import Judgement, accepted, judge
 from attribution.core.tokenize import TokenStream, tokenize_snippet
 
 VIEWS = ("exact", "abstract")
-MAX_ORIGINS = 5
 MIN_CANDIDATE_SCORE = 3.0  # an exact k-gram hit weighs 2, an abstracted one 1
 CANDIDATE_RATIO = 0.2  # candidates far below the best one are not aligned
 EARLY_STOP_RANK = 4  # always align at least this many candidates
@@ -120,9 +119,13 @@ def attribute(
     filename: str | None = None,
     config: Config | None = None,
     project_license: str | None = None,
+    origins_offset: int = 0,
+    origins_limit: int | None = MAX_ORIGINS,
 ) -> dict[str, Any]:
     """Attribute a snippet: the SPEC result (query, verdict, matches, elapsed_ms). With
-    the project's own license, each match also says whether its license is compatible."""
+    the project's own license, each match also says whether its license is compatible.
+    Each match lists the copies after its first from origins_offset, origins_limit of them
+    (None: all); `copies` counts them all."""
     started = time.perf_counter()
     cfg = config or index.config
     data = code.encode("utf-8", "surrogatepass") if isinstance(code, str) else code
@@ -132,7 +135,7 @@ def attribute(
     for f in found[: cfg.top]:
         if len(f.members) > 1:
             f.sources = _closest_first(f, query, data, lang, index)
-    matches = [_explain(f, query) for f in found[: cfg.top]]
+    matches = [explain(f, query, origins_offset, origins_limit) for f in found[: cfg.top]]
     if project_license:
         for m in matches:
             ok, reason = compatible(m["source"]["license"], project_license)
@@ -341,9 +344,9 @@ def _closest_first(
     f: Found, query: TokenStream, data: bytes, lang: str, index: IndexView
 ) -> list[Source]:
     """The sources of a match whose blobs differ only in what tokens drop (layout,
-    comments; a .ts file and the .js compiled from it): those in the query's language and
-    sharing most of its lines, comments included, first; authority decides among equals.
-    A match has at most one member per aligned candidate (cfg.max_candidates)."""
+    comments; a .ts file and the .js compiled from it), in explain.closest_first's order
+    with the lines each shares with the query, comments included. A match has at most one
+    member per aligned candidate (cfg.max_candidates)."""
     first, last = f.judgement.spans[0].span, f.judgement.spans[-1].span
     q0, q1 = int(query.line[first.qa]), int(query.end_line[last.qb - 1])
     wanted = {line for line in _plain_lines(data)[q0 - 1 : q1] if line}
@@ -355,58 +358,12 @@ def _closest_first(
         shared[m.sources[0].blob_id] = len(wanted.intersection(lines))
     family = _FAMILY.get(lang, lang)
 
-    def key(src: Source) -> tuple[int, int, int]:
+    def other_language(src: Source) -> bool:
         path_lang = language_for_path(src.path)
-        other_language = path_lang is not None and _FAMILY.get(path_lang, path_lang) != family
-        return (_vendored(src), int(other_language), -shared.get(src.blob_id, 0))
+        return path_lang is not None and _FAMILY.get(path_lang, path_lang) != family
 
-    return sorted(f.sources, key=key)  # stable: authority order among equals
+    return closest_first(f.sources, other_language, shared)
 
 
 def _plain_lines(data: bytes) -> list[bytes]:
     return [b" ".join(line.split()) for line in data.split(b"\n")]
-
-
-def authority(source: Source) -> tuple[int, int, int, str, str]:
-    """Sort key, most authoritative first: not vendored, license known, shallow path."""
-    unknown = source.license == "NOASSERTION"
-    depth = source.path.count("/")
-    return (_vendored(source), int(unknown), depth, source.repo_name, source.path)
-
-
-def _vendored(source: Source) -> int:
-    return int(vendored_dir(source.path) is not None)
-
-
-def _lines(stream: TokenStream, a: int, b: int) -> list[int]:
-    return [int(stream.line[a]), int(stream.end_line[b - 1])]
-
-
-def _explain(f: Found, query: TokenStream) -> dict[str, Any]:
-    primary, *others = f.sources
-    own = next((m for m in f.members if m.sources[0].blob_id == primary.blob_id), f)
-    j, s = own.judgement, own.source_tokens
-    first, last = j.spans[0].span, j.spans[-1].span
-    return {
-        "source": primary.to_json(),
-        "match_type": j.match_type,
-        "query_lines": [int(query.line[first.qa]), int(query.end_line[last.qb - 1])],
-        "source_lines": [int(s.line[first.sa]), int(s.end_line[last.sb - 1])],
-        "spans": [
-            {
-                "query_lines": _lines(query, v.span.qa, v.span.qb),
-                "source_lines": _lines(s, v.span.sa, v.span.sb),
-                "tokens": len(v.span),
-                "match_type": "exact" if v.is_exact else "renamed",
-            }
-            for v in j.spans
-        ],
-        "tokens": j.tokens,
-        "coverage": round(j.coverage, 4),
-        "score": round(j.score, 4),
-        "copies": len(f.sources),
-        "origins": [
-            {"repo_name": o.repo_name, "path": o.path, "license": o.license}
-            for o in others[:MAX_ORIGINS]
-        ],
-    }

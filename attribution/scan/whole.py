@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from attribution.core.align import Span
+from attribution.core.explain import MAX_ORIGINS, license_counts, summary
 from attribution.core.fingerprint import kgram_hashes
 from attribution.core.score import judge
-from attribution.core.search import MAX_ORIGINS, Source, rare_tokens
+from attribution.core.search import Source, rare_tokens
 from attribution.core.tokenize import TokenStream
 from attribution.index.store import Index
 
@@ -76,21 +77,21 @@ def _match(stream: TokenStream, score: float, sources: list[Source]) -> dict[str
     n = len(stream)
     lines = [int(stream.line[0]), int(stream.end_line[n - 1])]
     primary, *others = sources
+    spans = [{"query_lines": lines, "source_lines": lines, "tokens": n, "match_type": "exact"}]
     return {
         "source": primary.to_json(),
         "match_type": "exact",
         "query_lines": lines,
         "source_lines": lines,
-        "spans": [
-            {"query_lines": lines, "source_lines": lines, "tokens": n, "match_type": "exact"}
-        ],
+        "spans": spans,
         "tokens": n,
         "coverage": 1.0,
         "score": round(score, 4),
         "copies": len(sources),
+        "licenses": license_counts(sources),
         "origins": [
-            {"repo_name": o.repo_name, "path": o.path, "license": o.license}
-            for o in others[:MAX_ORIGINS]
+            {**summary(o), "source_lines": lines, "spans": spans} for o in others[:MAX_ORIGINS]
         ],
+        "origins_offset": 0,
         "whole_file": True,
     }

@@ -55,11 +55,18 @@ def attribute_remote(
     filename: str | None,
     top: int | None,
     min_tokens: int | None,
+    origins_limit: int | None = None,
 ) -> dict[str, Any]:
     """One query's result from a service's POST /v1/attribute."""
     check_url(server)
     body: dict[str, Any] = {"code": data.decode("utf-8", "replace")}
-    optional = {"language": language, "filename": filename, "top": top, "min_tokens": min_tokens}
+    optional = {
+        "language": language,
+        "filename": filename,
+        "top": top,
+        "min_tokens": min_tokens,
+        "origins_limit": origins_limit,
+    }
     body.update({k: v for k, v in optional.items() if v is not None})
     url = server.rstrip("/") + "/v1/attribute"
     return post_json(url, body, token=os.environ.get("ATTRIBUTION_READ_TOKEN") or None)

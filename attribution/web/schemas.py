@@ -23,6 +23,12 @@ class AttributeRequest(BaseModel):
     min_tokens: int | None = Field(
         None, ge=1, le=100_000, description="evidence a match needs, in tokens"
     )
+    origins_offset: int = Field(
+        0, ge=0, description="list each match's copies from this one on (paging)"
+    )
+    origins_limit: int | None = Field(
+        None, ge=0, le=10_000, description="copies listed per match (default 20)"
+    )
 
 
 class BatchItem(BaseModel):
@@ -98,10 +104,21 @@ class Span(BaseModel):
 
 
 class Origin(BaseModel):
+    """Another copy of the matched code, with its own lines."""
+
     model_config = _OPEN
+    id: str
     repo_name: str
     path: str
+    blob_id: str
+    url: str | None
     license: str
+    license_type: str
+    authors: list[str]
+    copyright: list[str]
+    kind: str = Field(description="module, bundle, dist, compiled, minified or generated")
+    source_lines: list[int]
+    spans: list[Span]
 
 
 class Match(BaseModel):
@@ -113,8 +130,10 @@ class Match(BaseModel):
     spans: list[Span]
     coverage: float
     score: float
-    copies: int
-    origins: list[Origin]
+    copies: int = Field(description="every indexed copy of the matched code")
+    licenses: dict[str, int] = Field(description="copies under each license")
+    origins: list[Origin] = Field(description="copies after the first, from origins_offset")
+    origins_offset: int = 0
 
 
 class QueryInfo(BaseModel):

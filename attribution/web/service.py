@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from attribution.core.explain import MAX_ORIGINS
 from attribution.core.languages import ALIASES, LANGUAGES
 from attribution.core.search import attribute
 from attribution.index.format import IndexFormatError
@@ -45,8 +46,10 @@ class Service:
         top: int | None = None,
         min_tokens: int | None = None,
         budget_ms: float | None = None,
+        origins: tuple[int, int | None] = (0, MAX_ORIGINS),
     ) -> dict[str, Any]:
-        """One query's result, within the query time budget (QueryTimeout beyond)."""
+        """One query's result, within the query time budget (QueryTimeout beyond);
+        origins: the offset and number of each match's copies listed."""
         with self.unavailable():
             index = self.query_index()
         data = code.encode("utf-8", "surrogatepass")
@@ -56,7 +59,15 @@ class Service:
         config = index.config.with_query(top=top, min_tokens=min_tokens)
         budget = self.settings.query_timeout_ms if budget_ms is None else budget_ms
         with deadline(budget / 1000.0), self.unavailable():
-            return attribute(data, index, language=language, filename=filename, config=config)
+            return attribute(
+                data,
+                index,
+                language=language,
+                filename=filename,
+                config=config,
+                origins_offset=origins[0],
+                origins_limit=origins[1],
+            )
 
     @contextmanager
     def unavailable(self) -> Iterator[None]:
