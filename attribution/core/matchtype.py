@@ -39,10 +39,14 @@ _KEY_BEFORE = np.array([token_hash(t) for t in (b"=", b":")], np.uint32)
 class Aligned(Protocol):
     """A span of the chain: query tokens [qa, qb) against source tokens [sa, sb)."""
 
-    qa: int
-    qb: int
-    sa: int
-    sb: int
+    @property
+    def qa(self) -> int: ...
+    @property
+    def qb(self) -> int: ...
+    @property
+    def sa(self) -> int: ...
+    @property
+    def sb(self) -> int: ...
 
 
 def classify(q: TokenStream, s: TokenStream, chain: Sequence[Aligned]) -> str:
