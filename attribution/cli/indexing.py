@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from attribution.cli.common import EXIT_CLEAN, EXIT_ERROR, fail, index_dir
 from attribution.core.config import Config
+from attribution.core.printable import printable, printable_all
 from attribution.core.search import QueryError
 from attribution.index.format import read_manifest
 from attribution.index.ingest.records import IngestLimits
@@ -32,7 +33,8 @@ def _report_build(report: BuildReport) -> None:
     )
     for item in report.examples:
         if item.reason in ("unreadable", "unsafe_path", "limit"):
-            print(f"  skipped {item.path} ({item.reason}): {item.detail}", file=sys.stderr)
+            where, detail = printable(item.path), printable(item.detail)
+            print(f"  skipped {where} ({item.reason}): {detail}", file=sys.stderr)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -139,6 +141,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(info, indent=2))
         return EXIT_CLEAN
+    info = printable_all(info)  # license names and the path come from files
     disk = info["disk_bytes"]
     parts = f"{info['shards']} shards, " if info.get("shards") else ""
     parts += f"{info['segments']} segments"

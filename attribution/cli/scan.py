@@ -17,6 +17,7 @@ from typing import TextIO
 from attribution.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, fail, index_dir
 from attribution.cli.render import render_match
 from attribution.core.policy import REVIEW, Policy
+from attribution.core.printable import printable
 from attribution.index.store import Index
 from attribution.scan import policyfile
 from attribution.scan.inputs import ScanInputError
@@ -109,12 +110,14 @@ def _write_text(result: ScanResult, out: TextIO, colour: bool) -> None:
         found = record.findings()
         if not found:
             continue
-        out.write(f"{record.path}: {len(found)} finding{'s' if len(found) != 1 else ''}\n")
+        plural = "s" if len(found) != 1 else ""
+        out.write(f"{printable(record.path)}: {len(found)} finding{plural}\n")
         for _, m in found:
             out.write("\n".join(render_match(m, colour)) + "\n")
             policy = m.get("policy")
             if policy:
-                out.write(f"{'':15}policy: {policy['status']} ({policy['reason']})\n")
+                reason = printable(str(policy["reason"]))
+                out.write(f"{'':15}policy: {policy['status']} ({reason})\n")
         out.write("\n")
 
 
@@ -142,7 +145,7 @@ def summary_text(result: ScanResult) -> str:
     if left or s.ignored_paths:
         lines.append(f"left out: {left or 'nothing'}; ignored by policy: {s.ignored_paths:,}")
     for p in s.problems[:10]:
-        lines.append(f"  {p.path}: {p.reason}: {p.detail}")
+        lines.append(f"  {printable(p.path)}: {p.reason}: {printable(p.detail)}")
     if s.errors > 10:
         lines.append(f"  ... {s.errors - 10:,} more (see the report)")
     return "\n".join(lines) + "\n"

@@ -31,6 +31,7 @@ import numpy as np
 
 from attribution.core.fingerprint import fingerprints
 from attribution.core.languages import language_for_path
+from attribution.core.printable import printable_all
 from attribution.core.search import QueryError, attribute
 from attribution.index import codec
 from attribution.index.ingest import IngestLimits, SourceFile, read_sources
@@ -274,6 +275,7 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 
 def render_lookup(answer: dict[str, Any]) -> str:
     """A look-up answer as text: the verdict first, then repositories, licenses, paths."""
+    answer = printable_all(answer)  # names and paths come from indexed metadata
     ((kind, value),) = answer["query"].items()
     what = f"{kind} {value!r}"
     if not answer["indexed"]:

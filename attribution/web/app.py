@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, request
 
+from attribution.core import jsondepth
 from attribution.web import api, errors
 from attribution.web.errors import ApiError
 from attribution.web.service import Service
@@ -37,6 +38,12 @@ class JsonRequest(Request):
         raise ApiError(400, "malformed", f"the body is not valid JSON{detail}")
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        try:
+            jsondepth.check_depth(self.get_data(cache=True))
+        except jsondepth.JsonTooDeep as err:
+            if silent:
+                return None
+            raise ApiError(400, "malformed", f"the body is not valid JSON: {err}") from None
         try:
             return super().get_json(force=force, silent=silent, cache=cache)
         except RecursionError:

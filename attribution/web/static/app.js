@@ -283,6 +283,19 @@
     $("excerpt-lines").textContent = "";
   }
 
+  // Only http(s) links from indexed metadata: a `javascript:` or `data:` URL is shown as
+  // nothing rather than trusted to the content security policy.
+  function webLink(url) {
+    if (typeof url !== "string" || !url) return null;
+    try {
+      const parsed = new URL(url);
+      const web = parsed.protocol === "http:" || parsed.protocol === "https:";
+      return web && parsed.host ? parsed.href : null;
+    } catch {
+      return null;
+    }
+  }
+
   function showSource(match) {
     const src = match.source;
     $("source").hidden = false;
@@ -290,7 +303,8 @@
     $("source-placeholder").hidden = true;
     const link = $("source-link");
     link.textContent = `${src.repo_name} / ${src.path}`;
-    if (src.url) link.href = src.url;
+    const href = webLink(src.url);
+    if (href) link.href = href;
     else link.removeAttribute("href");
     $("source-meta").textContent =
       `${rangeText(match.source_lines)} · ${match.match_type} · score ${match.score.toFixed(2)} · ${src.swhid}`;
