@@ -70,6 +70,20 @@ def baseline_module(rev: str) -> ModuleType:
     return module
 
 
+def without_added_formats(module: ModuleType) -> Redactor:
+    """This tree's redactor less the formats added after the benchmark showed them missed."""
+    finders = tuple(f for f in module.FINDERS if f not in module.ADDED_FINDERS)
+
+    def redact(text: str) -> str:
+        saved, module.FINDERS = module.FINDERS, finders
+        try:
+            return str(module.redact(text))
+        finally:
+            module.FINDERS = saved
+
+    return redact
+
+
 def score(redact: Redactor, cases: list[dict[str, Any]]) -> dict[str, Any]:
     """Recall over secret values, false positives over look-alike cases, and the misses."""
     missed: list[dict[str, Any]] = []
@@ -114,8 +128,8 @@ def cpu_seconds(redact: Redactor, text: str, runs: int) -> float:
 def cost(redactors: dict[str, Redactor]) -> dict[str, Any]:
     sizes = [25_000, 50_000, 100_000]
     out: dict[str, Any] = {"sizes": sizes}
-    for name, redact in redactors.items():
-        out[name] = [cpu_seconds(redact, crafted(n), 3) for n in sizes]
+    for name in ("baseline", "current"):
+        out[name] = [cpu_seconds(redactors[name], crafted(n), 3) for n in sizes]
     out["current_1mb"] = cpu_seconds(redactors["current"], crafted(1_000_000), 3)
     out["baseline_1mb"] = cpu_seconds(redactors["baseline"], crafted(1_000_000), 1)
     return out
@@ -153,8 +167,25 @@ def real_code(redactors: dict[str, Any], corpus: Path, step: int = 8) -> dict[st
     return out
 
 
+NOTES = [
+    "Notes:",
+    "- The labelled set was written (and committed) before the rules were read, and not "
+    "changed after. AWS's documented example key AKIAIOSFODNN7EXAMPLE is labelled a secret "
+    "on purpose: its form cannot be told from a real key, and hiding it costs nothing; "
+    "masked templates (`AKIAXXXXXXXXXXXXXXXX`, `<your-secret-key>`) are look-alikes.",
+    "- Known label slip: case 84 (Hugging Face) uses digits where real tokens have letters "
+    "only; it is found by its `--token` flag, not by its format.",
+    "- Recall counts secret values hidden; false positives count look-alike cases changed "
+    "at all (the one changed, both before and after, is a translation file whose "
+    '`"password": "Passwort"` is taken for a password).',
+    "- CPU seconds are process time, so the load of the shared machine inflates them little.",
+    "",
+]
+
+
 def markdown(result: dict[str, Any]) -> str:
     base, cur, c, r = result["baseline"], result["current"], result["cost"], result["real_code"]
+    fit = result["current_without_added_formats"]
     rows = [
         "# Redaction benchmark",
         "",
@@ -170,6 +201,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{base['false_positive_rate']:.1%} ({len(base['changed'])}) |",
         f"| this tree | {cur['recall']:.1%} | "
         f"{cur['false_positive_rate']:.1%} ({len(cur['changed'])}) |",
+        f"| this tree less the 4 formats added after this benchmark missed them | "
+        f"{fit['recall']:.1%} | {fit['false_positive_rate']:.1%} ({len(fit['changed'])}) |",
         "",
         'Crafted input (lines of `"token"+"x"*990`), CPU seconds, median of 3:',
         "",
@@ -194,6 +227,7 @@ def markdown(result: dict[str, Any]) -> str:
         "Missed by the baseline: "
         + (", ".join(f"{m['id']} {m['kind']}" for m in base["missed"]) or "none"),
         "",
+        *NOTES,
     ]
     return "\n".join(rows)
 
@@ -213,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = load_cases()
     modules = {"baseline": baseline_module(args.baseline), "current": current}
     redactors: dict[str, Redactor] = {name: m.redact for name, m in modules.items()}
+    redactors["current_without_added_formats"] = without_added_formats(current)
     load_start = [round(x, 2) for x in os.getloadavg()]
     secrets = [c for c in cases if c["label"] == "secret"]
     result: dict[str, Any] = {

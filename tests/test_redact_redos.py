@@ -41,7 +41,7 @@ def python_patterns() -> dict[str, re.Pattern[str]]:
         for name, value in vars(module).items()
         if isinstance(value, re.Pattern)
     }
-    for i, (kind, pattern) in enumerate(redact._FORMATS):
+    for i, (kind, pattern) in enumerate(redact._FORMATS + redact.FORMATS_GITLEAKS_LACKS):
         found[f"format {i} {kind}"] = re.compile(pattern)
     for cls, kind, _ in redact._PLUGINS:
         for i, pattern in enumerate(cls().denylist):
