@@ -8,7 +8,9 @@ every `x_delay_ms`), `attribution proxy --mode annotate` in front of it on an in
 whole shared corpus (built once into DIR), and the client here (httpx, SSE read by hand).
 
 * time to first token: the same streamed answer asked directly and through the proxy,
-  interleaved; the figure is the difference of the medians (target <= 5 ms p50);
+  interleaved; the figure is the difference of the medians (target <= 5 ms p50). Waiting
+  grows with the machine's load, so the proxy's CPU time per request (the whole answer of
+  70 chunks, read from /proc) is given too: what it adds on an idle core is below that;
 * closing fence -> attribution chunk: answers holding one block of 10-200 lines cut from a
   random corpus file (so it matches), from the moment the client has the closing fence to
   the moment it has that block's attribution chunk (target <= 50 ms p99);
@@ -160,7 +162,9 @@ async def stream(client: Any, url: str, text: str, chunk: int, delay_ms: float) 
     got, first, fence, items, done, attributed = "", None, None, [], False, {}
     started = time.perf_counter()
     async with client.stream("POST", url + "/v1/chat/completions", json=body) as response:
-        response.raise_for_status()
+        if response.status_code != 200:
+            body = (await response.aread())[:300].decode("utf-8", "replace")
+            raise RuntimeError(f"HTTP {response.status_code}: {body}")
         buffer = b""
         async for data in response.aiter_bytes():
             buffer += data
@@ -200,18 +204,29 @@ def ok(result: dict[str, Any]) -> bool:
     return bool(result["done"] and final is not None and result["text"] == result["sent"])
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in milliseconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return round(values[min(len(values) - 1, int(q * len(values)))], 2)
 
 
-async def measure_ttft(proxy: str, upstream: str, n: int) -> dict[str, Any]:
+async def measure_ttft(proxy: str, upstream: str, n: int, pid: int) -> dict[str, Any]:
+    """Time to first token direct and through the proxy; and the proxy's CPU time per
+    request, which a busy machine does not inflate the way it inflates waiting."""
     import httpx
 
     text = "Sure. " + "This answer is prose only. " * 20
     direct, through = [], []
+    cpu = 0.0
     async with httpx.AsyncClient(timeout=60) as client:
         for i in range(n + WARM):
+            if i == WARM:
+                cpu = cpu_ms(pid)
             for url, into in ((upstream, direct), (proxy, through)):
                 r = await stream(client, url, text, 8, 0)
                 if i >= WARM:
@@ -221,6 +236,7 @@ async def measure_ttft(proxy: str, upstream: str, n: int) -> dict[str, Any]:
         "direct_p50_ms": pct(direct, 0.5),
         "proxy_p50_ms": pct(through, 0.5),
         "added_p50_ms": round(statistics.median(through) - statistics.median(direct), 2),
+        "proxy_cpu_ms_per_request": round((cpu_ms(pid) - cpu) / n, 2),
         "direct_p99_ms": pct(direct, 0.99),
         "proxy_p99_ms": pct(through, 0.99),
         "target_added_p50_ms": 5.0,
@@ -262,7 +278,9 @@ async def measure_fence(proxy: str, blocks: list[tuple[str, str]]) -> dict[str, 
     }
 
 
-async def measure_load(proxy: str, blocks: list[tuple[str, str]], seconds: float) -> dict[str, Any]:
+async def measure_load(
+    proxy: str, blocks: list[tuple[str, str]], seconds: float, pid: int
+) -> dict[str, Any]:
     import httpx
 
     deadline = time.monotonic() + seconds
@@ -289,9 +307,11 @@ async def measure_load(proxy: str, blocks: list[tuple[str, str]], seconds: float
                 counts["blocks_attributed"] += len(r["attribution"][-1])
                 latencies.append((r["attributed"][0] - r["fence"]) * 1000)
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), cpu_ms(pid)
     await asyncio.gather(*(worker(k) for k in range(32)))
+    busy = (cpu_ms(pid) - cpu) / 1000 / (time.monotonic() - started)
     return {
+        "proxy_cpu_share_of_one_core": round(busy, 3),
         "concurrent_streams": 32,
         "seconds": round(time.monotonic() - started, 1),
         **counts,
@@ -342,15 +362,16 @@ def run_all(
     up_port: int,
     proxy_port: int,
     load_before: tuple[float, float, float],
+    pid: int,
 ) -> dict[str, Any]:
     up, px = f"http://127.0.0.1:{up_port}", f"http://127.0.0.1:{proxy_port}"
     result: dict[str, Any] = {
         "what": "attribution proxy (annotate mode) in front of a stand-in model server",
         "machine": {"cores": os.cpu_count(), "load_before": [round(x, 2) for x in load_before]},
         "index": str(args.index),
-        "ttft": asyncio.run(measure_ttft(px, up, args.ttft)),
+        "ttft": asyncio.run(measure_ttft(px, up, args.ttft, pid)),
         "fence_to_attribution": asyncio.run(measure_fence(px, blocks)),
-        "load": asyncio.run(measure_load(px, blocks, args.seconds)),
+        "load": asyncio.run(measure_load(px, blocks, args.seconds, pid)),
     }
     result["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     return result
@@ -385,7 +406,7 @@ def main() -> None:
     try:
         procs.append(start(upstream_command(up_port), up_port, "the stand-in model server"))
         procs.append(start(proxy_command(up_port, proxy_port, args.index), proxy_port, "proxy"))
-        result = run_all(args, blocks, up_port, proxy_port, load_before)
+        result = run_all(args, blocks, up_port, proxy_port, load_before, procs[-1].pid)
     finally:
         for proc in procs:
             proc.terminate()

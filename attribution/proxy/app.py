@@ -42,6 +42,7 @@ HOP_BY_HOP = {
     "upgrade",
     "host",
 }
+KEEP_ALIVE_S = 2.0  # below the 5 s servers commonly keep an idle connection (uvicorn, vLLM)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -122,7 +123,9 @@ class Proxy:
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=64)
+        limits = httpx.Limits(
+            max_connections=None, max_keepalive_connections=64, keepalive_expiry=KEEP_ALIVE_S
+        )
         timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0))
         async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
             self.client = client
@@ -142,13 +145,24 @@ class Proxy:
             headers.append(("accept-encoding", "identity"))
         upstream = self.client.build_request(request.method, url, headers=headers, content=body)
         try:
-            return await self.client.send(upstream, stream=True)
+            return await self._send(upstream)
         except httpx.TimeoutException:
             why = f"the upstream {url} did not answer within {self.timeout:g} s"
             raise UpstreamError(why) from None
         except httpx.HTTPError as err:
             why = f"cannot reach the upstream {url}: {err or type(err).__name__}"
             raise UpstreamError(why) from None
+
+    async def _send(self, upstream: httpx.Request) -> httpx.Response:
+        """Send; once more when a kept-alive connection turns out closed by the upstream
+        before it answered anything (it never saw the request: sending again is safe)."""
+        assert self.client is not None
+        try:
+            return await self.client.send(upstream, stream=True)
+        except httpx.RemoteProtocolError as err:
+            if "without sending" not in str(err):
+                raise
+        return await self.client.send(upstream, stream=True)
 
     async def passthrough(self, request: Request) -> Response:
         """Any other path: the upstream's answer, streamed back unchanged."""
