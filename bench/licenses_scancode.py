@@ -607,6 +607,7 @@ def main() -> None:
     version = (
         subprocess.run([str(scancode_bin(args.cache)), "--version"], capture_output=True, text=True)
         .stdout.split("\n")[0]
+        .replace("ScanCode version:", "")
         .strip()
     )
     result = {

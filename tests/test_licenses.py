@@ -537,3 +537,27 @@ def test_license_file_variant_wins_over_the_metadata_family_id() -> None:
     }
     found = attribute(files, "dist/uri.js")
     assert (found.license, found.license_evidence) == ("BSD-2-Clause-Views", "license-file")
+
+
+def test_bare_gnu_id_in_metadata_takes_the_scope_of_the_license_file() -> None:
+    # web3-utils: package.json says "LGPL-3.0", its LICENSE says "or any later version"
+    notice = (
+        "web3.js is free software: you can redistribute it and/or modify it under the terms of "
+        "the GNU Lesser General Public License as published by the Free Software Foundation, "
+        "either version 3 of the License, or (at your option) any later version.\n\n"
+    )
+    files = {
+        "LICENSE": notice + template_text("LGPL-3.0-only"),
+        "package.json": '{"name": "web3-utils", "license": "LGPL-3.0"}',
+    }
+    assert attribute(files, "lib/index.d.ts").license == "LGPL-3.0-or-later"
+
+
+def test_bsd_text_allowing_endorsement_is_told_apart() -> None:
+    # libgit2 include/git2/stdint.h (msinttypes): "The name of the author may be used ..."
+    text = BSD3.replace(
+        "Neither the name of the copyright holder nor the names of its\n   contributors may be",
+        "The name of the author may be",
+    )
+    head = "".join(f"// {line}\n" for line in text.splitlines())
+    assert attribute({}, "stdint.h", head).license == "LicenseRef-scancode-bsd-endorsement-allowed"

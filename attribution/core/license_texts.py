@@ -209,11 +209,18 @@ _MAX_GAP = 30  # shingles between two matches still counted as one region
 
 def _refine(key: str, region: list[str]) -> str:
     """The id of a matched template; a BSD-4-Clause text without its advertising clause
-    (as the University of California deleted it in 1999) is BSD-3-Clause."""
+    (as the University of California deleted it in 1999) is BSD-3-Clause; a 3-clause text
+    whose third clause allows endorsement ("may be used to endorse") is ScanCode's
+    ``bsd-endorsement-allowed``."""
     spdx = key.split("#")[0]
     if spdx.startswith("BSD-4-Clause") and "advertising" not in region:
         return "BSD-3-Clause"
+    if spdx == "BSD-3-Clause" and _ENDORSE_ALLOWED in " ".join(region):
+        return "LicenseRef-scancode-bsd-endorsement-allowed"
     return spdx
+
+
+_ENDORSE_ALLOWED = "name of the author may be used to endorse"
 
 
 def outside(text: str, matches: Iterable[TextMatch]) -> str:

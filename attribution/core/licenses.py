@@ -71,6 +71,7 @@ class _Declared:
 
     expression: str
     generic: bool = False  # a family name without version ("BSD", "GPL"): files refine it
+    bare_gnu: bool = False  # a deprecated GNU id without scope ("LGPL-3.0"): files scope it
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,10 @@ def _merge(found: _Declared | None, declared: _Declared | None) -> _Found | None
         return _Found(declared.expression, "package-metadata") if declared else None
     if declared is None or declared.generic:
         return _Found(found.expression, "license-file")
-    if agrees(declared.expression, found.expression) and not _variant_of(found, declared):
+    scoped = declared.bare_gnu and "-or-later" in found.expression
+    if agrees(declared.expression, found.expression) and not (
+        scoped or _variant_of(found, declared)
+    ):
         return _Found(declared.expression, "package-metadata")
     return _Found(found.expression, "license-file")
 
@@ -299,7 +303,9 @@ class RepoContext:
                 ids, dual, _ = read_license_text(raw)
                 spdx = combine(ids, dual) if ids else NOASSERTION
             if spdx != NOASSERTION:
-                return _Declared(spdx, generic=spdx in _GENERIC and not re.search(r"\d", raw))
+                generic = spdx in _GENERIC and not re.search(r"\d", raw)
+                bare = bool(re.fullmatch(r"\s*[LA]?GPL-\d\.\d\s*", raw))
+                return _Declared(spdx, generic=generic, bare_gnu=bare)
         return None
 
     # -- per file
