@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_web_corpus import built_index
 
 from attribution.core import jsondepth
 from attribution.core.printable import printable, printable_all
@@ -20,6 +21,7 @@ from attribution.scan.jsonl import MAX_LINE_BYTES, read_outputs
 from attribution.scan.records import Problem
 from attribution.scan.reports.html import web_link
 
+__all__ = ["built_index"]  # fixture used here
 REPO = "evil\x1b]0;pwned\x07repo"
 FILE = "x\x1b[2J\u202e.py"
 AUTHOR = "Mal\x1b[31mlory\x9b0m"
@@ -167,3 +169,15 @@ def test_parquet_declaring_a_bomb_is_refused(tmp_path: Path) -> None:
     pq.write_table(pa.table(rows), tmp_path / "t.parquet", compression="zstd")
     [skip] = list(read_sources(str(tmp_path / "t.parquet")))
     assert skip.reason == "limit" and "max_ratio" in skip.detail  # type: ignore[union-attr]
+
+
+def test_deep_json_body_and_out_of_range_id_over_http(built_index: Path) -> None:
+    from attribution.web import create_app
+
+    client = create_app(built_index, env={}).test_client()
+    body = '{"code": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    resp = client.post("/v1/attribute", data=body, content_type="application/json")
+    assert resp.status_code == 400 and "nested" in resp.get_json()["error"]["message"]
+    for sid in ("s:ffffffffffffffff", "s:8000000000000000", "s:zz", "s:0000000000000000"):
+        resp = client.get(f"/v1/sources/{sid}")
+        assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
