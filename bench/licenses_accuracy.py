@@ -24,6 +24,7 @@ import argparse
 import collections
 import io
 import json
+import os
 import re
 import sys
 import tarfile
@@ -233,6 +234,7 @@ def report(tally: Tally, timing: dict[str, float], examples: int) -> dict[str, f
         "cascade_files_per_s": timing["files"] / max(timing["cascade_s"], 1e-9),
         "context_build_s_total": timing["context_s"],
         "repos": int(timing["repos"]),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],  # the machine is shared
     }
     for key, value in figures.items():
         print(f"{key:34s} {value:.4f}" if isinstance(value, float) else f"{key:34s} {value}")
