@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attribution.cli.common import EXIT_CLEAN, EXIT_ERROR, fail, index_dir
+from attribution.cli.common import EXIT_CLEAN, EXIT_FINDINGS, fail, index_dir
 from attribution.core.config import Config
 from attribution.core.printable import printable, printable_all
 from attribution.core.search import QueryError
@@ -72,8 +72,12 @@ def cmd_build(args: argparse.Namespace) -> int:
             opt_out=opt_out,
             limits=limits,
             shards=shards,
+            shrink=getattr(args, "replace", False),
         )
     _report_build(report)
+    before = report.replaced_sources
+    if report.published and before is not None and report.files < before:
+        print(f"replaced an index of {before:,} sources: {before - report.files:,} fewer")
     if opt_out and report.files:
         from attribution.index.maintain import enforce
 
@@ -81,11 +85,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             if r.sources:
                 print(f"opt-out {r.rule}: removed {r.sources:,} more sources", file=sys.stderr)
     if report.files == 0:
-        print(
-            f"attribution: error: nothing was indexed from {' '.join(args.sources)}",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
+        kept = "; the index is unchanged" if not report.published else ""
+        return fail(f"nothing was indexed from {' '.join(args.sources)}{kept}")
     return EXIT_CLEAN
 
 
@@ -132,6 +133,27 @@ def cmd_merge(args: argparse.Namespace) -> int:
     manifest = merge(index_dir(args.index), args.segments)
     print(f"merged into {', '.join(manifest['segments']) or 'an empty index'}")
     return EXIT_CLEAN
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 when every file checked is sound, 1 naming each damaged file."""
+    from attribution.index.verify import verify
+
+    root = index_dir(args.index)
+    verdict = verify(root, deep=args.deep)
+    for note in verdict.notes:
+        print(f"note: {note}", file=sys.stderr)
+    how = "every byte" if args.deep else "sizes, headers and shapes"
+    if verdict.sound:
+        print(f"index {root} is sound ({verdict.segments} segments; {how} checked)")
+        return EXIT_CLEAN
+    for line in verdict.problems:
+        print(f"damaged: {line}")
+    print(
+        f"index {root}: {len(verdict.problems)} damaged; rebuild it, or merge its sound "
+        "segments into a new index ('attribution index merge --index NEW SEGMENT...')"
+    )
+    return EXIT_FINDINGS
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

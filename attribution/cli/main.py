@@ -35,6 +35,7 @@ COMMANDS: dict[str, str | Handler] = {
     "remove": "indexing:cmd_remove",
     "merge": "indexing:cmd_merge",
     "stats": "indexing:cmd_stats",
+    "verify": "indexing:cmd_verify",
     "lookup": "indexing:cmd_lookup",
     "check": "check:cmd_check",
     "scan": "scan:cmd_scan",
@@ -101,6 +102,11 @@ def _index_parsers(commands: Commands) -> None:
             p.add_argument(
                 "--shards", type=int, default=None, metavar="N", help="split the index by blob id"
             )
+            p.add_argument(
+                "--replace",
+                action="store_true",
+                help="replace an existing index even by one of fewer sources",
+            )
             _engine_args(p)
     _remove_parser(sub)
     p = sub.add_parser("merge", help="merge segments into one, purging removed sources")
@@ -111,6 +117,9 @@ def _index_parsers(commands: Commands) -> None:
     p = sub.add_parser("stats", help="what the index holds")
     _index_arg(p)
     _format_arg(p)
+    p = sub.add_parser("verify", help="check the index's files; name each damaged one")
+    _index_arg(p)
+    p.add_argument("--deep", action="store_true", help="check every byte against its checksum")
 
 
 def _remove_parser(sub: Commands) -> None:

@@ -22,7 +22,7 @@ from attribution.core.config import Config
 from attribution.core.fingerprint import fingerprints
 from attribution.core.licenses import RepoContext
 from attribution.core.tokenize import tokenize
-from attribution.index import codec
+from attribution.index import codec, kept
 from attribution.index.format import MANIFEST_FILE, read_manifest
 from attribution.index.ingest import (
     IngestLimits,
@@ -32,6 +32,7 @@ from attribution.index.ingest import (
     read_installed,
     read_sources,
 )
+from attribution.index.maintain import enforce
 from attribution.index.optout import OptOut
 from attribution.index.progress import Progress
 from attribution.index.segment import BlobRecord, SegmentWriter, SourceRecord
@@ -40,7 +41,9 @@ from attribution.index.shards import check as check_shards
 from attribution.index.shards import prepare as prepare_shards
 from attribution.index.workers import die_with_parent
 from attribution.index.writer import (
+    IndexShrinkError,
     check_buildable,
+    live_sources,
     locked,
     new_writer,
     publish,
@@ -112,6 +115,8 @@ class BuildReport:
     examples: list[Skipped] = field(default_factory=list)
     opted_out: int = 0
     resumed_units: int = 0  # a resumed Ray build: units found finished (ray_build.py)
+    replaced_sources: int | None = None  # live sources of the index a build replaced
+    published: bool = False  # False: nothing was written (the index is as it was)
 
     def skip(self, item: Skipped) -> None:
         self.skipped[item.reason] = self.skipped.get(item.reason, 0) + 1
@@ -281,30 +286,55 @@ def build(
     limits: IngestLimits | None = None,
     on_report: Callable[[BuildReport], Any] | None = None,
     shards: int | None = None,
+    shrink: bool = False,
 ) -> BuildReport:
     """Index SOURCEs into a new segment (one per shard of a sharded index); replace=True
     makes it the whole index (build, of `shards` shards, None: unsharded), False adds it
     (add, to the index's own shards). The previous index stays readable until the final
-    rename."""
+    rename, and stays as it was when nothing is indexed; replacing an index by one of
+    fewer sources needs `shrink` (IndexShrinkError). The opt-outs kept with the index
+    (kept.py) are honoured, their copies removed after the build."""
     root = Path(root)
     cfg = config or Config()
     if replace:
         check_buildable(root)
+    rules = opt_out or OptOut()
     with locked(root):
+        before = live_sources(root) if replace else None
+        existed = (root / MANIFEST_FILE).exists()
+        held = kept.opt_out(root)
         n_shards = _shards_for(root, cfg, shards, replace)
         writer = new_writer(root, cfg.sketch_perm // 8, n_shards)
         try:
-            builder = Builder(writer, cfg, jobs or os.cpu_count() or 1, opt_out or OptOut())
+            builder = Builder(writer, cfg, jobs or os.cpu_count() or 1, rules.merged(held))
             report = builder.run(read_all(specs, limits or IngestLimits()))
+            report.replaced_sources = before
+            _check_replace(root, report, before, shrink)
             writer.finish()
         except BaseException:
             writer.abort()
             raise
-        written = segment_writers(writer)
-        publish(root, written, cfg.build_dict(), replace=replace, n_shards=n_shards)
+        if report.files or (replace and not existed):
+            publish(root, segment_writers(writer), cfg.build_dict(), replace=replace,
+                    n_shards=n_shards)  # fmt: skip
+            report.published = True
+        else:
+            writer.abort()  # nothing indexed: the index stays exactly as it was
+    if report.published and held:
+        enforce(root, OptOut(held.repos, held.authors, excluded=rules.excluded), keep=False)
     if on_report:
         on_report(report)
     return report
+
+
+def _check_replace(root: Path, report: BuildReport, before: int | None, shrink: bool) -> None:
+    if before is None or not report.files or report.files >= before or shrink:
+        return
+    raise IndexShrinkError(
+        f"the build holds {report.files:,} sources and the index at {root} holds "
+        f"{before:,}: replacing it would remove {before - report.files:,}; nothing was "
+        f"changed (pass --replace to replace it)"
+    )
 
 
 def _shards_for(root: Path, cfg: Config, shards: int | None, replace: bool) -> int:

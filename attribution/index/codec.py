@@ -18,7 +18,7 @@ _local = threading.local()
 def _compressor() -> zstandard.ZstdCompressor:
     c = getattr(_local, "c", None)
     if c is None:
-        c = _local.c = zstandard.ZstdCompressor(level=_LEVEL)
+        c = _local.c = zstandard.ZstdCompressor(level=_LEVEL, write_checksum=True)
     return c
 
 

@@ -8,6 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from attribution.index.manifest_schema import ManifestError
+from attribution.index.manifest_schema import validate as validate_manifest
+
 FORMAT_NAME = "attribution-index"
 FORMAT_VERSION = 1
 SEGMENT_VERSION = 1
@@ -70,7 +73,7 @@ def read_manifest(root: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise IndexFormatError(f"unreadable manifest {path}: {err}") from err
+        raise IndexFormatError(f"unreadable manifest {path}: {err}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise IndexFormatError(f"{path} is not an attribution index manifest")
     version = manifest.get("version")
@@ -81,6 +84,10 @@ def read_manifest(root: Path) -> dict[str, Any]:
             f"index {root} has format version {version!r}; this program reads version "
             f"{FORMAT_VERSION} ({hint})"
         )
+    try:
+        validate_manifest(manifest, path)
+    except ManifestError as err:
+        raise IndexFormatError(f"damaged manifest {err}") from None
     return manifest
 
 

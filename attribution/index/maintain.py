@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from attribution.core.paths import vendored_dir
-from attribution.index import lookup
-from attribution.index.format import REMOVALS_LOG, read_manifest, write_manifest
+from attribution.index import kept, lookup
+from attribution.index.format import REMOVALS_LOG, fsync_dir, read_manifest, write_manifest
 from attribution.index.optout import OptOut
 from attribution.index.segment import VIEWS, Segment
 from attribution.index.store import Index
@@ -74,9 +74,12 @@ def remove(root: str | Path, rules: list[tuple[str, str]], *, follow: bool = Tru
     return _remove(Path(root), selections, follow)
 
 
-def enforce(root: str | Path, opt_out: OptOut, *, follow: bool = True) -> list[Removal]:
+def enforce(
+    root: str | Path, opt_out: OptOut, *, follow: bool = True, keep: bool = True
+) -> list[Removal]:
     """Apply an opt-out list to an index: a removal of each of its rules, and of the
-    copies of the files a build left out for it (`opt_out.excluded`)."""
+    copies of the files a build left out for it (`opt_out.excluded`). `keep=False`: the
+    rules are already kept with the index (kept.py)."""
     selections = [
         _Selection(f"{k}:{v}", k, partial(lookup.find, kind=k, value=v)) for k, v in opt_out.rules()
     ]
@@ -89,7 +92,7 @@ def enforce(root: str | Path, opt_out: OptOut, *, follow: bool = True) -> list[R
                 partial(_shared, blob_ids=seen),
             )
         )
-    return _remove(Path(root), selections, follow)
+    return _remove(Path(root), selections, follow, keep=keep)
 
 
 @dataclass(frozen=True)
@@ -106,18 +109,28 @@ def _shared(index: Index, blob_ids: list[str]) -> list[lookup.Hit]:
     return [h for h in lookup.by_blobs(index, blob_ids) if h.tokens >= index.config.min_tokens]
 
 
-def _remove(root: Path, selections: list[_Selection], follow: bool) -> list[Removal]:
+def _remove(
+    root: Path, selections: list[_Selection], follow: bool, *, keep: bool = True
+) -> list[Removal]:
+    """Write the new deletion list, keep the rules with the index (kept.py), log the
+    removal, and only then switch the manifest: a removal killed before the switch is
+    completed by the next writer (sweep.py), never live and unlogged."""
     with locked(root):
         manifest = read_manifest(root)
         with Index(root) as index:
             deleted: set[int] = set(index.deleted.tolist())
             found: list[Removal] = []
+            entries: list[dict[str, Any]] = []
             for selection in selections:
-                removal, sids = _apply(index, selection, follow, deleted)
+                removal, sids, entry = _apply(index, selection, follow, deleted)
                 deleted |= sids
                 found.append(removal)
-        _write_deletions(root, manifest, deleted)
-        _log(root, found, follow)
+                entries.append(entry)
+        name = _write_deletion_list(root, deleted)
+        if keep:
+            kept.record(root, entries)
+        _log(root, found, follow, {"deletions": name, "previous": manifest.get("deletions")})
+        _switch_deletions(root, manifest, name)
     return found
 
 
@@ -128,10 +141,11 @@ def _vendored(hit: lookup.Hit) -> bool:
 
 def _apply(
     index: Index, selection: _Selection, follow: bool, deleted: set[int]
-) -> tuple[Removal, set[int]]:
+) -> tuple[Removal, set[int], dict[str, Any]]:
     kind = selection.kind
     hits = [h for h in selection.select(index) if h.sid not in deleted]
     copies: list[lookup.Hit] = []
+    seeds: list[lookup.Hit] = []
     near: set[str] = set()
     if follow:
         # vendored files are someone else's code (their authors are those of the repository
@@ -150,18 +164,31 @@ def _apply(
         copy_repos=len({c.repo for c in copies}),
         near_copies=sum(c.blob_id in near for c in copies),
     )
-    return removal, {h.sid for h in every}
+    followed = [*seeds, *copies]
+    alone = {h.sid for h in every} - {h.sid for h in followed}
+    entry = {
+        "rule": selection.rule,
+        "follow": follow,
+        "blobs": sorted({h.blob_id for h in followed}),
+        "sources": sorted(alone),
+    }
+    return removal, {h.sid for h in every}, entry
 
 
-def _write_deletions(root: Path, manifest: dict[str, Any], sids: set[int]) -> None:
-    """A new deletion list, then the manifest switched to it (one rename)."""
-    old = manifest.get("deletions")
+def _write_deletion_list(root: Path, sids: set[int]) -> str:
+    """A new deletion list, durable; its name."""
     name = f"deletions-{uuid.uuid4().hex[:12]}.npy"
-    path = root / name
-    with open(path, "wb") as f:
+    with open(root / name, "wb") as f:
         np.save(f, np.array(sorted(sids), dtype=np.int64))
         f.flush()
         os.fsync(f.fileno())
+    fsync_dir(root)
+    return name
+
+
+def _switch_deletions(root: Path, manifest: dict[str, Any], name: str) -> None:
+    """The manifest switched to a deletion list (one rename)."""
+    old = manifest.get("deletions")
     manifest["deletions"] = name
     write_manifest(root, manifest)
     if old:
@@ -182,11 +209,15 @@ def _sweep_deletions(root: Path, keep: set[str | None]) -> None:
             pass
 
 
-def _log(root: Path, removals: list[Removal], follow: bool) -> None:
+def _log(root: Path, removals: list[Removal], follow: bool, switch: dict[str, Any]) -> None:
+    """One line per rule, durable before the removal takes effect; `switch` names the
+    deletion list it switches to and the one before (for sweep.py's roll-forward)."""
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with open(root / REMOVALS_LOG, "a", encoding="utf-8") as log:
         for r in removals:
-            log.write(json.dumps({"time": now, "follow": follow, **r.to_json()}) + "\n")
+            log.write(json.dumps({"time": now, "follow": follow, **r.to_json(), **switch}) + "\n")
+        log.flush()
+        os.fsync(log.fileno())
 
 
 def merge(root: str | Path, extra_segments: list[str | Path] | None = None) -> dict[str, Any]:

@@ -53,6 +53,10 @@ class OptOut:
     blobs: frozenset[str] = field(default_factory=frozenset)
     paths: frozenset[str] = field(default_factory=frozenset)
     path_blobs: frozenset[str] = field(default_factory=frozenset)
+    # removals kept with an index (index/kept.py): contents removed with their copies,
+    # and sources removed alone (by source id)
+    kept_blobs: frozenset[str] = field(default_factory=frozenset)
+    kept_sources: frozenset[int] = field(default_factory=frozenset)
     # contents of the files a build left out for a rule (learnt by `excludes`), so the
     # copies of them that the build did index can be removed after it (maintain.enforce)
     excluded: set[str] = field(default_factory=set, compare=False, repr=False)
@@ -98,11 +102,32 @@ class OptOut:
         return cls.parse(text, str(path), base=Path(path).resolve().parent)
 
     def __bool__(self) -> bool:
-        return bool(self.repos or self.authors or self.blobs or self.paths)
+        kept = self.kept_blobs or self.kept_sources
+        return bool(self.repos or self.authors or self.blobs or self.paths or kept)
+
+    def merged(self, other: OptOut) -> OptOut:
+        """Both lists' rules; the contents left out are learnt into this list's own
+        `excluded` set (shared), so its caller can follow their copies after a build."""
+        self.excluded.update(other.excluded)
+        return OptOut(
+            self.repos | other.repos,
+            self.authors | other.authors,
+            self.blobs | other.blobs,
+            self.paths | other.paths,
+            self.path_blobs | other.path_blobs,
+            self.kept_blobs | other.kept_blobs,
+            self.kept_sources | other.kept_sources,
+            self.excluded,
+        )
 
     def excludes(self, src: SourceRecord) -> bool:
         """True when a file must be left out of a build (its content is remembered)."""
         if src.blob_id in self.blobs or src.blob_id in self.path_blobs:
+            return True
+        if src.key in self.kept_sources:
+            return True
+        if src.blob_id in self.kept_blobs:
+            self.excluded.add(src.blob_id)  # its copies elsewhere go too, as they went before
             return True
         people = {a.casefold() for a in src.authors} | {e.casefold() for e in src.emails}
         if not (people & self.authors or src.repo_name.casefold() in self.repos):

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import zstandard
 
 from attribution.core.tokenize import TokenStream
-from attribution.index import codec
+from attribution.index import codec, integrity
 from attribution.index.format import (
     SEGMENT_FILE,
     SEGMENT_VERSION,
@@ -23,6 +24,7 @@ from attribution.index.format import (
     fsync_dir,
     write_json,
 )
+from attribution.index.metadb import MetaDB
 
 VIEWS = ("exact", "abstract")
 
@@ -193,6 +195,7 @@ class SegmentWriter:
         np.save(self.path / "names_hash.npy", names)
         np.save(self.path / "names_df.npy", blobs_with)
         self._write_sqlite()
+        files = integrity.seal(self.path)  # fsync every file, then record sizes and checksums
         summary = {
             "version": SEGMENT_VERSION,
             "blobs": len(self._blob_rows),
@@ -203,6 +206,7 @@ class SegmentWriter:
             "fingerprints": fp_count,
             "names": int(names.shape[0]),
             "skipped": dict(sorted(self._skipped.items())),
+            "files": files,
         }
         write_json(self.path / SEGMENT_FILE, summary)
         fsync_dir(self.path)
@@ -368,39 +372,94 @@ def _people_rows(sources: Any) -> list[tuple[int, str, str]]:
 
 
 class Segment:
-    """A written segment opened for queries: arrays memory-mapped, metadata in SQLite."""
+    """A written segment opened for queries: arrays memory-mapped, metadata in SQLite.
+
+    Opening checks what is cheap to check (sizes, headers, array shapes: integrity.py);
+    bytes found damaged later, by a query, raise IndexFormatError naming the file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        info_file = path / SEGMENT_FILE
-        if not info_file.exists():
-            raise IndexFormatError(f"segment {path} is incomplete: {SEGMENT_FILE} is missing")
-        self.info = json.loads(info_file.read_text())
-        if self.info.get("version") != SEGMENT_VERSION:
-            raise IndexFormatError(
-                f"segment {path} has version {self.info.get('version')!r}; "
-                f"this program reads version {SEGMENT_VERSION}"
-            )
+        self.info = self._read_info()
+        integrity.check_table(path, self.info)
         self.n_blobs = int(self.info["blobs"])
         self.fp_hash = {v: self._array(f"fp_{v}_hash.npy") for v in VIEWS}
         self.fp_blob = {v: self._array(f"fp_{v}_blob.npy") for v in VIEWS}
-        self.sketch = self._array("sketch.npy")
+        self.sketch = self._array("sketch.npy", ndim=2, dtype=np.uint8)
         self.sketch_blob = self._array("sketch_blob.npy")
         names = path / "names_hash.npy"  # absent in segments written before it existed
         self.names_hash = self._array("names_hash.npy") if names.exists() else None
         self.names_df = self._array("names_df.npy") if names.exists() else None
-        self.token_off = self._array("tokens_off.npy")
-        self.content_off = self._array("content_off.npy")
-        self._tokens = _map(path / "tokens.bin")
-        self._content = _map(path / "content.bin")
+        self.token_off = self._array("tokens_off.npy", dtype=np.uint64)
+        self.content_off = self._array("content_off.npy", dtype=np.uint64)
+        self._tokens = self._map("tokens.bin")
+        self._content = self._map("content.bin")
+        self._check_shapes()
         uri = f"file:{path / 'meta.sqlite'}?mode=ro&immutable=1"
-        self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            self.db = MetaDB(sqlite3.connect(uri, uri=True, check_same_thread=False), path)
+        except sqlite3.Error as err:
+            raise integrity.damaged(path / "meta.sqlite", str(err)) from None
         self.languages = [
             r[0] for r in self.db.execute("SELECT language FROM blobs ORDER BY local")
         ]
+        if len(self.languages) != self.n_blobs:
+            raise integrity.damaged(path / "meta.sqlite", "its blobs are not the segment's")
 
-    def _array(self, name: str) -> np.ndarray:
-        return np.load(self.path / name, mmap_mode="r", allow_pickle=False)
+    def _read_info(self) -> dict[str, Any]:
+        info_file = self.path / SEGMENT_FILE
+        if not info_file.exists():
+            raise IndexFormatError(f"segment {self.path} is incomplete: {SEGMENT_FILE} is missing")
+        try:
+            info = json.loads(info_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise integrity.damaged(info_file, f"unreadable: {err}") from None
+        if not isinstance(info, dict) or info.get("version") != SEGMENT_VERSION:
+            version = info.get("version") if isinstance(info, dict) else None
+            raise IndexFormatError(
+                f"segment {self.path} has version {version!r}; "
+                f"this program reads version {SEGMENT_VERSION}"
+            )
+        if not isinstance(info.get("blobs"), int) or info["blobs"] < 0:
+            raise integrity.damaged(info_file, f'"blobs" is {info.get("blobs")!r}')
+        return info
+
+    def _array(self, name: str, ndim: int = 1, dtype: Any = np.uint32) -> np.ndarray:
+        try:
+            array = np.load(self.path / name, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            raise integrity.damaged(self.path / name, " ".join(str(err).split())) from None
+        if array.ndim != ndim or array.dtype != dtype:
+            raise integrity.damaged(self.path / name, f"a {array.dtype} array of {array.ndim} axes")
+        return array
+
+    def _map(self, name: str) -> mmap.mmap | bytes:
+        try:
+            return _map(self.path / name)
+        except (OSError, ValueError) as err:
+            raise integrity.damaged(self.path / name, " ".join(str(err).split())) from None
+
+    def _check_shapes(self) -> None:
+        """Arrays that must agree with each other and with the blob count."""
+        n = self.n_blobs
+        for off, data, name in (
+            (self.token_off, self._tokens, "tokens"),
+            (self.content_off, self._content, "content"),
+        ):
+            if off.shape[0] != n + 1 or (n and int(off[-1]) != len(data)):
+                raise integrity.damaged(self.path / f"{name}_off.npy", f"does not fit {name}.bin")
+        for v in VIEWS:
+            if self.fp_hash[v].shape != self.fp_blob[v].shape:
+                raise integrity.damaged(self.path / f"fp_{v}_blob.npy", "not one blob per hash")
+        if self.sketch.shape[0] != self.sketch_blob.shape[0]:
+            raise integrity.damaged(self.path / "sketch_blob.npy", "not one blob per sketch")
+        if self.sketch_blob.shape[0] and int(self.sketch_blob.max()) >= max(n, 1):
+            raise integrity.damaged(self.path / "sketch_blob.npy", "names a blob it does not hold")
+        if (self.names_hash is None) != (self.names_df is None) or (
+            self.names_hash is not None
+            and self.names_df is not None
+            and self.names_hash.shape != self.names_df.shape
+        ):
+            raise integrity.damaged(self.path / "names_df.npy", "not one count per name")
 
     def lookup(self, view: str, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(index into hashes, local blob) of every posting, and postings per hash."""
@@ -412,6 +471,10 @@ class Segment:
         qidx = np.repeat(np.arange(hashes.shape[0]), counts)
         starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
         blobs = np.asarray(self.fp_blob[view][starts + np.arange(total)], dtype=np.int64)
+        if total and int(blobs.max()) >= self.n_blobs:
+            raise integrity.damaged(
+                self.path / f"fp_{view}_blob.npy", "names a blob it does not hold"
+            )
         return qidx, blobs, counts
 
     def name_df(self, hashes: np.ndarray) -> np.ndarray | None:
@@ -425,18 +488,28 @@ class Segment:
         return np.where(table[at] == hashes, self.names_df[at], 0).astype(np.int64)
 
     def token_record(self, local: int) -> bytes:
-        a, b = int(self.token_off[local]), int(self.token_off[local + 1])
-        return bytes(self._tokens[a:b])
+        return self._record(self._tokens, self.token_off, local, "tokens")
 
     def tokens(self, local: int) -> TokenStream:
-        return codec.decode_tokens(self.token_record(local), self.languages[local])
+        try:
+            return codec.decode_tokens(self.token_record(local), self.languages[local])
+        except (zstandard.ZstdError, ValueError, IndexError) as err:
+            raise integrity.damaged(self.path / "tokens.bin", f"blob {local}: {err}") from None
 
     def content_record(self, local: int) -> bytes:
-        a, b = int(self.content_off[local]), int(self.content_off[local + 1])
-        return bytes(self._content[a:b])
+        return self._record(self._content, self.content_off, local, "content")
 
     def content(self, local: int) -> bytes:
-        return codec.decompress(self.content_record(local))
+        try:
+            return codec.decompress(self.content_record(local))
+        except zstandard.ZstdError as err:
+            raise integrity.damaged(self.path / "content.bin", f"blob {local}: {err}") from None
+
+    def _record(self, data: Any, offsets: np.ndarray, local: int, name: str) -> bytes:
+        a, b = int(offsets[local]), int(offsets[local + 1])
+        if not 0 <= a < b <= len(data):
+            raise integrity.damaged(self.path / f"{name}_off.npy", f"blob {local} out of range")
+        return bytes(data[a:b])
 
     def blob_rows(self) -> list[tuple[Any, ...]]:
         """(local, blob_id, language, size, tokens, lines) of every blob."""

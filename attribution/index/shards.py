@@ -92,6 +92,8 @@ def _check_shard(root: Path, manifest: dict[str, Any], s: int, n: int) -> None:
         raise IndexFormatError(f"{where} is missing: {SHARD_FILE} not found") from None
     except (OSError, ValueError) as err:
         raise IndexFormatError(f"{where} is damaged: unreadable {SHARD_FILE}: {err}") from None
+    if not isinstance(info, dict) or not isinstance(info.get("config"), dict):
+        raise IndexFormatError(f"{where} is damaged: {SHARD_FILE} is not a shard's JSON object")
     if info.get("shard") != s or info.get("shards") != n:
         raise IndexFormatError(
             f"{where} belongs elsewhere: it says shard {info.get('shard')} of {info.get('shards')}"

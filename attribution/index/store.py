@@ -16,6 +16,7 @@ from attribution.core.sketch import estimate_jaccard
 from attribution.core.tokenize import TokenStream
 from attribution.index import codec, shards
 from attribution.index.format import read_manifest
+from attribution.index.integrity import damaged
 from attribution.index.segment import Segment
 
 TOKEN_CACHE = 2_000_000  # tokens of decoded streams kept per process (about 60 MB)
@@ -125,7 +126,14 @@ class Index:
         name = self.manifest.get("deletions")
         if not name:
             return np.zeros(0, dtype=np.int64)
-        return np.load(self.root / name, allow_pickle=False).astype(np.int64)
+        path = self.root / name
+        try:
+            ids = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            raise damaged(path, " ".join(str(err).split())) from None
+        if ids.ndim != 1 or ids.dtype != np.int64:
+            raise damaged(path, f"a {ids.dtype} array of {ids.ndim} axes, not a list of ids")
+        return ids
 
     def _dead_blobs(self, seg: Segment) -> np.ndarray:
         """Blobs of a segment whose every source is deleted."""

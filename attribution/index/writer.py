@@ -12,18 +12,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from attribution.index import shards
 from attribution.index.format import (
     MANIFEST_FILE,
+    SEGMENT_FILE,
     SEGMENTS_DIR,
     IndexFormatError,
     fsync_dir,
     new_manifest,
+    read_json,
     read_manifest,
     write_manifest,
 )
 from attribution.index.segment import SegmentWriter
 from attribution.index.shards import ShardedWriter
+from attribution.index.sweep import recover
 
 LOCK_FILE = ".lock"
 _OWN_NAMES = {MANIFEST_FILE, SEGMENTS_DIR, LOCK_FILE, shards.SHARDS_DIR, ".build"}
@@ -33,9 +38,33 @@ class IndexBusyError(RuntimeError):
     """Another process is writing to the same index."""
 
 
+class IndexShrinkError(IndexFormatError):
+    """A build would replace an index by one of fewer sources (needs --replace)."""
+
+
+def live_sources(root: Path) -> int | None:
+    """Sources of the index at root not removed (None: no index, or one too damaged to
+    count, which a rebuild may replace)."""
+    if not (root / MANIFEST_FILE).exists():
+        return None
+    try:
+        manifest = read_manifest(root)
+        total = 0
+        for name in manifest["segments"]:
+            info = read_json(shards.segment_path(root, name) / SEGMENT_FILE)
+            total += int(info["sources"])
+        deleted = manifest.get("deletions")
+        removed = np.load(root / deleted, mmap_mode="r").shape[0] if deleted else 0
+    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
+        return None
+    return max(total - int(removed), 0)
+
+
 @contextmanager
 def locked(root: Path) -> Iterator[None]:
-    """Hold the index's writer lock (a second writer fails at once, naming the index)."""
+    """Hold the index's writer lock (a second writer fails at once, naming the index),
+    first putting right what a killed writer left (index/sweep.py). The lock is an
+    fcntl lock: the kernel releases it when its holder dies, however it dies."""
     root.mkdir(parents=True, exist_ok=True)
     with open(root / LOCK_FILE, "a+") as lock:
         try:
@@ -43,6 +72,7 @@ def locked(root: Path) -> Iterator[None]:
         except BlockingIOError:
             raise IndexBusyError(f"index {root} is being written by another process") from None
         try:
+            recover(root)
             yield
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
