@@ -23,7 +23,9 @@ from attribution.core.tokenize import TokenStream
 from attribution.index.format import IndexFormatError, read_json, read_manifest
 from attribution.index.segment import SEGMENT_FILE
 from attribution.index.shards import check, segment_path, segment_shard
-from attribution.index.store import top_k
+from attribution.index.store import LRU, TOKEN_CACHE, top_k
+
+NAME_CACHE = 1_000_000  # identifier document frequencies kept (then forgotten at once)
 
 
 class ShardUnavailable(IndexFormatError):
@@ -56,6 +58,11 @@ class FannedIndex:
         self._segs = [np.flatnonzero(owner == s) for s in range(self.n_shards)]
         self._local_bases = [np.cumsum([0] + [sizes[g] for g in segs]) for segs in self._segs]
         self._owner = owner
+        # one index version's answers, kept: each saves a round trip to a shard
+        self._tokens = LRU(TOKEN_CACHE, len)
+        self._sources = LRU(4096)
+        self._names: dict[int, int] = {}
+        self._blobs: int | None = None
 
     # --- handles: global (as Index numbers blobs) <-> a shard's own --------------------
     def _to_global(self, shard: int, handles: np.ndarray) -> np.ndarray:
@@ -99,14 +106,21 @@ class FannedIndex:
         return qidx, np.concatenate(parts_b), df[qidx]
 
     def name_df(self, hashes: np.ndarray) -> tuple[np.ndarray, int] | None:
-        df = np.zeros(hashes.shape[0], dtype=np.int64)
-        total = 0
-        for part in self._all("name_df", hashes):
-            if part is None:
-                return None
-            df += part[0]
-            total += part[1]
-        return df, total
+        wanted = [h for h in hashes.tolist() if h not in self._names]
+        if wanted or self._blobs is None:
+            asked = np.array(wanted, dtype=hashes.dtype)
+            df = np.zeros(asked.shape[0], dtype=np.int64)
+            total = 0
+            for part in self._all("name_df", asked):
+                if part is None:
+                    return None
+                df += part[0]
+                total += part[1]
+            if len(self._names) > NAME_CACHE:
+                self._names.clear()
+            self._names.update(zip(wanted, df.tolist(), strict=True))
+            self._blobs = total
+        return np.array([self._names[h] for h in hashes.tolist()], dtype=np.int64), self._blobs
 
     def near(self, sketches: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         parts: list[tuple[np.ndarray, ...]] = []
@@ -116,11 +130,11 @@ class FannedIndex:
         return q[live], blobs[live], estimate_jaccard(dist[live], sketches.shape[1] * 8)
 
     def tokens(self, blob: int) -> TokenStream:
-        result: TokenStream = self._one(blob, "tokens")
+        result: TokenStream = self._tokens.get_or(blob, lambda: self._one(blob, "tokens"))
         return result
 
     def sources(self, blob: int) -> list[search.Source]:
-        return list(self._one(blob, "sources"))
+        return list(self._sources.get_or(blob, lambda: self._one(blob, "sources")))
 
     def content(self, blob: int) -> bytes:
         return bytes(self._one(blob, "content"))

@@ -16,7 +16,7 @@ from attribution.core.sketch import estimate_jaccard
 from attribution.core.tokenize import TokenStream
 from attribution.index import codec, shards
 from attribution.index.format import read_manifest
-from attribution.index.integrity import damaged
+from attribution.index.integrity import damaged, load_array
 from attribution.index.segment import Segment
 
 TOKEN_CACHE = 2_000_000  # tokens of decoded streams kept per process (about 60 MB)
@@ -76,7 +76,7 @@ def top_k(parts: list[tuple[np.ndarray, ...]], k: int) -> tuple[np.ndarray, ...]
     return q[keep], h[keep], d[keep], r[keep], live[keep]
 
 
-class _LRU(OrderedDict[Any, Any]):
+class LRU(OrderedDict[Any, Any]):
     """A least-recently-used cache bounded by the total weight of its values."""
 
     def __init__(self, budget: int, weigh: Any = lambda value: 1) -> None:
@@ -118,8 +118,8 @@ class Index:
         self.bases = np.cumsum([0] + [s.n_blobs for s in self.segments]).tolist()
         self.deleted = self._load_deletions()
         self.dead = [self._dead_blobs(s) for s in self.segments]
-        self._tokens = _LRU(TOKEN_CACHE, len)  # decoded token streams, by tokens held
-        self._sources = _LRU(4096)
+        self._tokens = LRU(TOKEN_CACHE, len)  # decoded token streams, by tokens held
+        self._sources = LRU(4096)
         self._faiss: dict[int, Any] = {}
 
     def _load_deletions(self) -> np.ndarray:
@@ -127,10 +127,7 @@ class Index:
         if not name:
             return np.zeros(0, dtype=np.int64)
         path = self.root / name
-        try:
-            ids = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as err:
-            raise damaged(path, " ".join(str(err).split())) from None
+        ids = load_array(path, mmap_mode=None)
         if ids.ndim != 1 or ids.dtype != np.int64:
             raise damaged(path, f"a {ids.dtype} array of {ids.ndim} axes, not a list of ids")
         return ids
