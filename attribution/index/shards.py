@@ -76,8 +76,9 @@ def check(root: Path, manifest: dict[str, Any], only: int | None = None) -> int:
     """Refuse an index whose shards are missing, damaged or of another build: one line
     naming the shard. Returns the number of shards (0: not sharded)."""
     n = shard_count(manifest)
-    if only is not None and not 0 <= only < max(n, 1):
-        raise IndexFormatError(f"index {root} has no shard {only} (it has {n} shards)")
+    if only is not None and not 0 <= only < n:
+        has = f"it has {n} shards" if n else "it is not sharded"
+        raise IndexFormatError(f"index {root} has no shard {only} ({has})")
     for s in range(n) if only is None else [only]:
         _check_shard(root, manifest, s, n)
     return n
