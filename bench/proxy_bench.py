@@ -15,7 +15,8 @@ whole shared corpus (built once into DIR), and the client here (httpx, SSE read 
 * closing fence -> attribution chunk: answers holding one block of 10-200 lines cut from a
   random corpus file (so it matches), from the moment the client has the closing fence to
   the moment it has that block's attribution chunk (target <= 50 ms p99);
-* 32 concurrent streams for 60 s at about 200 tokens/s each: errors (any HTTP error, a
+* 32 concurrent streams for 60 s, each at a model's pace (default one token of 4 characters
+  every 20 ms, 50 tokens/s; `--chunk`, `--delay-ms`): errors (any HTTP error, a
   stream without its final attribution chunk or `[DONE]`, text that differs from what the
   model sent) must be zero.
 
@@ -286,11 +287,11 @@ async def measure_fence(proxy: str, blocks: list[tuple[str, str]]) -> dict[str, 
 
 
 async def measure_load(
-    proxy: str, blocks: list[tuple[str, str]], seconds: float, pid: int
+    proxy: str, blocks: list[tuple[str, str]], args: argparse.Namespace, pid: int
 ) -> dict[str, Any]:
     import httpx
 
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + args.seconds
     counts = {"streams": 0, "errors": 0, "blocks_attributed": 0}
     errors: list[str] = []
     latencies: list[float] = []
@@ -301,7 +302,7 @@ async def measure_load(
             while time.monotonic() < deadline:
                 tag, code = blocks[rng.randrange(len(blocks))]
                 try:
-                    r = await stream(client, proxy, answer(tag, code), 8, 10)
+                    r = await stream(client, proxy, answer(tag, code), args.chunk, args.delay_ms)
                 except Exception as err:  # every failure counts, whatever its kind
                     counts["errors"] += 1
                     errors.append(f"{type(err).__name__}: {err}"[:200])
@@ -320,6 +321,7 @@ async def measure_load(
     return {
         "proxy_cpu_share_of_one_core": round(busy, 3),
         "concurrent_streams": 32,
+        "pace": f"{args.chunk} characters every {args.delay_ms:g} ms per stream",
         "seconds": round(time.monotonic() - started, 1),
         **counts,
         "error_samples": errors[:5],
@@ -378,7 +380,7 @@ def run_all(
         "index": str(args.index),
         "ttft": asyncio.run(measure_ttft(px, up, args.ttft, pid)),
         "fence_to_attribution": asyncio.run(measure_fence(px, blocks)),
-        "load": asyncio.run(measure_load(px, blocks, args.seconds, pid)),
+        "load": asyncio.run(measure_load(px, blocks, args, pid)),
     }
     result["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     return result
@@ -391,6 +393,8 @@ def main() -> None:
     p.add_argument("--blocks", type=int, default=200)
     p.add_argument("--ttft", type=int, default=300)
     p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--chunk", type=int, default=4, help="characters per streamed chunk (load)")
+    p.add_argument("--delay-ms", type=float, default=20.0, help="between chunks (load)")
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--serve-upstream", type=int, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()

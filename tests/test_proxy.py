@@ -235,6 +235,7 @@ def test_other_paths_pass_through(proxies: dict[str, Any], upstream: Upstream) -
     upstream.authorization.clear()
     raw = c.models.with_raw_response.list()
     assert raw.headers["x-upstream"] == "standin"
+    assert raw.headers.get_list("set-cookie") == ["a=1", "b=2"]  # every value of a header
     assert [m.id for m in raw.parse()] == ["standin"]
     embedding = c.embeddings.create(model="standin", input="hello")
     assert embedding.data[0].embedding == [0.25, 0.5]

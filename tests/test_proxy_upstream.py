@@ -110,13 +110,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     # ---------------------------------------------------------------- plumbing
-    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    def _json(self, status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Upstream", "standin")
-        for k, v in (headers or {}).items():
+        for k, v in headers or []:
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
@@ -141,7 +141,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.server.authorization.append(self.headers.get("Authorization"))
         if self.path.rstrip("/") == "/v1/models":
             model = {"id": "standin", "object": "model", "created": 1, "owned_by": "tests"}
-            self._json(200, {"object": "list", "data": [model]})
+            cookies = [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
+            self._json(200, {"object": "list", "data": [model]}, cookies)
         else:
             self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
@@ -170,7 +171,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _failure(self, script: str, request: dict[str, Any]) -> bool:
         if script == "error500":
             error = {"message": "the model crashed", "type": "server_error", "code": None}
-            self._json(500, {"error": error}, {"X-Request-Id": "req-500"})
+            self._json(500, {"error": error}, [("X-Request-Id", "req-500")])
         elif script == "notjson":
             data = b"<html>proxy error page</html>"
             self.send_response(200)

@@ -42,6 +42,7 @@ HOP_BY_HOP = {
     "upgrade",
     "host",
 }
+REENCODED = ("content-length", "content-encoding")  # of a body the proxy writes anew
 KEEP_ALIVE_S = 2.0  # below the 5 s servers commonly keep an idle connection (uvicorn, vLLM)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -63,13 +64,15 @@ def target(upstream: str, path: str, query: str) -> str:
     return base + path + (f"?{query}" if query else "")
 
 
-def _headers(headers: httpx.Headers, drop: tuple[str, ...] = ()) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in headers.multi_items():
+def with_headers(answer: Response, upstream: httpx.Headers, drop: tuple[str, ...] = ()) -> Response:
+    """The answer with the upstream's headers, every value of each (but hop-by-hop ones,
+    `drop`, and those the answer sets itself: its length, its type when it re-encodes)."""
+    own = {k.decode("latin-1").lower() for k, _ in answer.raw_headers}
+    for key, value in upstream.multi_items():
         low = key.lower()
-        if low not in HOP_BY_HOP and low not in drop and low != "set-cookie":
-            out[key] = value
-    return out
+        if low not in HOP_BY_HOP and low not in drop and low not in own:
+            answer.raw_headers.append((low.encode("latin-1"), value.encode("latin-1")))
+    return answer
 
 
 class RelayResponse(StreamingResponse):
@@ -170,12 +173,12 @@ class Proxy:
             response = await self._open(request, await request.body())
         except UpstreamError as err:
             return bad_gateway(str(err))
-        return StreamingResponse(
+        answer = StreamingResponse(
             response.aiter_raw(),
             status_code=response.status_code,
-            headers=_headers(response.headers),
             background=BackgroundTask(response.aclose),
         )
+        return with_headers(answer, response.headers)
 
     # ---------------------------------------------------------------- attributed
     async def chat(self, request: Request) -> Response:
@@ -214,8 +217,8 @@ class Proxy:
             return bad_gateway(f"the upstream's answer broke off: {err or type(err).__name__}")
         finally:
             await response.aclose()
-        headers = _headers(response.headers, ("content-length", "content-encoding"))
-        return Response(content, status_code=response.status_code, headers=headers)
+        answer = Response(content, status_code=response.status_code)
+        return with_headers(answer, response.headers, REENCODED)
 
     async def _whole(self, response: httpx.Response, exchange: Exchange) -> Response:
         try:
@@ -233,14 +236,14 @@ class Proxy:
             return bad_gateway("the upstream answered 200 with JSON that is not an object")
         body = await attribute_body(body, exchange)
         self._audit(exchange, body["attribution"], "complete")
-        headers = _headers(response.headers, ("content-length", "content-encoding"))
         content = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        return Response(content, status_code=200, headers=headers, media_type="application/json")
+        answer = Response(content, status_code=200, media_type="application/json")
+        return with_headers(answer, response.headers, REENCODED)
 
     def _streamed(self, response: httpx.Response, exchange: Exchange) -> Response:
         state = Relay(exchange, lambda items, status: self._audit(exchange, items, status))
-        headers = _headers(response.headers, ("content-length", "content-encoding"))
-        return RelayResponse(relay(response, state), status_code=200, headers=headers)
+        answer = RelayResponse(relay(response, state), status_code=200)
+        return with_headers(answer, response.headers, REENCODED)
 
     def _audit(self, exchange: Exchange, items: list[dict[str, Any]], status: str) -> None:
         if self.audit is None:
