@@ -4,6 +4,7 @@ MIT; gpllib: json.decoder under GPL-3.0-or-later)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,14 @@ from test_proxy_upstream import (
     RENAMED,
     Upstream,
     proxy_for,
+    serving,
     upstream,
 )
+from werkzeug.serving import make_server
 
+from attribution.proxy import Attributor, Proxy, Settings
 from attribution.scan.policyfile import load
+from attribution.web import create_app
 
 __all__ = ["small_index", "upstream"]  # fixtures used here
 
@@ -298,3 +303,22 @@ def test_client_disconnect_frees_the_upstream(upstream: Upstream, small_index: P
                 break
         stream.close()
         assert upstream.disconnected.wait(10.0), "the upstream request was not closed"
+
+
+def test_server_mode_asks_a_running_service(upstream: Upstream, small_index: Path) -> None:
+    """--server URL: the blocks go to `attribution serve`'s API instead of an index."""
+    service = make_server("127.0.0.1", 0, create_app(small_index, env={}), threaded=True)
+    thread = threading.Thread(target=service.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{service.server_port}"
+        settings = Settings("annotate", Attributor(server=base))
+        with serving(Proxy(upstream.url, settings, timeout=10).app()) as url:
+            answer = ask(url, "renamed")
+    finally:
+        service.shutdown()
+    (item,) = answer.model_extra["attribution"]
+    best = item["matches"][0]
+    assert best["match_type"] == "renamed" and best["source"]["path"] == "textwrap.py"
+    cite = answer.choices[0].message.annotations[0].url_citation
+    assert cite.url == "https://github.com/jane/mylib"
