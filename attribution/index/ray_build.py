@@ -21,6 +21,8 @@ import os
 import shutil
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -58,10 +60,29 @@ def connect(address: str | None, num_cpus: int | None = None) -> Any:
     if ray.is_initialized():
         return ray
     try:
-        ray.init(address=address, num_cpus=None if address else num_cpus, log_to_driver=False)
+        with _quiet_stderr(bool(address)):  # Ray's own retry lines: one error line instead
+            ray.init(address=address, num_cpus=None if address else num_cpus, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as err:
         raise RayUnavailable(f"cannot connect to the Ray cluster at {address}: {err}") from None
     return ray
+
+
+@contextmanager
+def _quiet_stderr(quiet: bool) -> Iterator[None]:
+    """While connecting to a cluster, send file descriptor 2 (where Ray's native code
+    logs each failed attempt) to /dev/null."""
+    if not quiet:
+        yield
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _check_reachable(address: str) -> None:
