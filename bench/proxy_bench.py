@@ -151,54 +151,56 @@ def answer(tag: str, code: str) -> str:
 
 
 # ---------------------------------------------------------------- the client
+class Seen:
+    """What a client received of one streamed answer, and when (perf_counter seconds)."""
+
+    def __init__(self, sent: str) -> None:
+        self.sent, self.text, self.done = sent, "", False
+        self.fence_at = sent.rfind("```\n") + 4  # where the closing fence has arrived
+        self.started = time.perf_counter()
+        self.first: float | None = None
+        self.fence: float | None = None
+        self.attribution: list[list[dict[str, Any]]] = []
+        self.attributed: dict[int, float] = {}  # block -> when its attribution came
+
+    def event(self, payload: str, now: float) -> None:
+        if payload == "[DONE]":
+            self.done = True
+            return
+        obj = json.loads(payload)
+        if "attribution" in obj:
+            self.attribution.append(obj["attribution"])
+            for item in obj["attribution"]:
+                self.attributed.setdefault(item["block"], now)
+            return
+        for choice in obj["choices"]:
+            self.text += choice.get("delta", {}).get("content") or ""
+        if self.text and self.first is None:
+            self.first = now
+        if self.fence is None and len(self.text) >= self.fence_at:
+            self.fence = now
+
+    def result(self) -> dict[str, Any]:
+        keys = ("text", "sent", "started", "first", "fence", "attribution", "attributed", "done")
+        return {k: getattr(self, k) for k in keys}
+
+
 async def stream(client: Any, url: str, text: str, chunk: int, delay_ms: float) -> dict[str, Any]:
     """Ask for a streamed answer; when each thing arrived and what."""
-    body = {
-        "model": "bench",
-        "stream": True,
-        "x_chunk": chunk,
-        "x_delay_ms": delay_ms,
-        "messages": [{"role": "user", "content": text}],
-    }
-    fence_at = text.rfind("```\n") + 4
-    got, first, fence, items, done, attributed = "", None, None, [], False, {}
-    started = time.perf_counter()
+    body = {"model": "bench", "stream": True, "x_chunk": chunk, "x_delay_ms": delay_ms,
+            "messages": [{"role": "user", "content": text}]}  # fmt: skip
+    seen = Seen(text)
     async with client.stream("POST", url + "/v1/chat/completions", json=body) as response:
         if response.status_code != 200:
-            body = (await response.aread())[:300].decode("utf-8", "replace")
-            raise RuntimeError(f"HTTP {response.status_code}: {body}")
+            error = (await response.aread())[:300].decode("utf-8", "replace")
+            raise RuntimeError(f"HTTP {response.status_code}: {error}")
         buffer = b""
         async for data in response.aiter_bytes():
             buffer += data
             while b"\n\n" in buffer:
                 event, buffer = buffer.split(b"\n\n", 1)
-                payload = event.decode()[len("data: ") :]
-                now = time.perf_counter()
-                if payload == "[DONE]":
-                    done = True
-                    continue
-                obj = json.loads(payload)
-                if "attribution" in obj:
-                    items.append(obj["attribution"])
-                    for item in obj["attribution"]:
-                        attributed.setdefault(item["block"], now)
-                    continue
-                for choice in obj["choices"]:
-                    got += choice.get("delta", {}).get("content") or ""
-                if got and first is None:
-                    first = now
-                if fence is None and len(got) >= fence_at:
-                    fence = now
-    return {
-        "text": got,
-        "sent": text,
-        "started": started,
-        "first": first,
-        "fence": fence,
-        "attribution": items,
-        "attributed": attributed,
-        "done": done,
-    }
+                seen.event(event.decode()[len("data: ") :], time.perf_counter())
+    return seen.result()
 
 
 def ok(result: dict[str, Any]) -> bool:
@@ -286,45 +288,52 @@ async def measure_fence(proxy: str, blocks: list[tuple[str, str]]) -> dict[str, 
     }
 
 
+async def load_worker(
+    proxy: str, blocks: list[tuple[str, str]], args: argparse.Namespace, deadline: float,
+    tally: dict[str, Any], rng: random.Random,
+) -> None:  # fmt: skip
+    """One of the concurrent streams: answers one after another until the deadline."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=120) as client:
+        while time.monotonic() < deadline:
+            tag, code = blocks[rng.randrange(len(blocks))]
+            try:
+                r = await stream(client, proxy, answer(tag, code), args.chunk, args.delay_ms)
+            except Exception as err:  # every failure counts, whatever its kind
+                tally["errors"] += 1
+                tally["error_samples"].append(f"{type(err).__name__}: {err}"[:200])
+                continue
+            tally["streams"] += 1
+            if not ok(r):
+                tally["errors"] += 1
+                tally["error_samples"].append("no attribution chunk, [DONE] or same text")
+                continue
+            tally["blocks_attributed"] += len(r["attribution"][-1])
+            tally["latencies"].append((r["attributed"][0] - r["fence"]) * 1000)
+
+
 async def measure_load(
     proxy: str, blocks: list[tuple[str, str]], args: argparse.Namespace, pid: int
 ) -> dict[str, Any]:
-    import httpx
-
-    deadline = time.monotonic() + args.seconds
-    counts = {"streams": 0, "errors": 0, "blocks_attributed": 0}
-    errors: list[str] = []
-    latencies: list[float] = []
+    """32 streams at once for `--seconds` (each finishes the answer it is in)."""
+    tally: dict[str, Any] = {"streams": 0, "errors": 0, "blocks_attributed": 0}
+    tally.update(error_samples=[], latencies=[])
     rng = random.Random(5)
-
-    async def worker(k: int) -> None:
-        async with httpx.AsyncClient(timeout=120) as client:
-            while time.monotonic() < deadline:
-                tag, code = blocks[rng.randrange(len(blocks))]
-                try:
-                    r = await stream(client, proxy, answer(tag, code), args.chunk, args.delay_ms)
-                except Exception as err:  # every failure counts, whatever its kind
-                    counts["errors"] += 1
-                    errors.append(f"{type(err).__name__}: {err}"[:200])
-                    continue
-                counts["streams"] += 1
-                if not ok(r):
-                    counts["errors"] += 1
-                    errors.append("stream ended without its attribution, [DONE] or its text")
-                    continue
-                counts["blocks_attributed"] += len(r["attribution"][-1])
-                latencies.append((r["attributed"][0] - r["fence"]) * 1000)
-
     started, cpu = time.monotonic(), cpu_ms(pid)
-    await asyncio.gather(*(worker(k) for k in range(32)))
+    deadline = started + args.seconds
+    await asyncio.gather(
+        *(load_worker(proxy, blocks, args, deadline, tally, rng) for _ in range(32))
+    )
     busy = (cpu_ms(pid) - cpu) / 1000 / (time.monotonic() - started)
+    latencies = tally.pop("latencies")
+    tally["error_samples"] = tally["error_samples"][:5]
     return {
         "proxy_cpu_share_of_one_core": round(busy, 3),
         "concurrent_streams": 32,
         "pace": f"{args.chunk} characters every {args.delay_ms:g} ms per stream",
         "seconds": round(time.monotonic() - started, 1),
-        **counts,
-        "error_samples": errors[:5],
+        **tally,
         "fence_to_attribution_p50_ms": pct(latencies, 0.5) if latencies else None,
         "fence_to_attribution_p99_ms": pct(latencies, 0.99) if latencies else None,
     }
