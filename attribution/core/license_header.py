@@ -23,7 +23,7 @@ from attribution.core.license_notices import (
     with_exceptions,
 )
 from attribution.core.license_texts import match_texts, outside
-from attribution.core.obligations import combine, normalize
+from attribution.core.obligations import combine, license_ids, normalize
 
 HEAD_CHARS = 8192
 _TRIGGER_WORDS = ("licen", "public domain", "permission", "redistribut", "wtfpl", "gpl", "mit")
@@ -120,3 +120,29 @@ def _comment_line(line: str, state: str) -> tuple[bool, str]:
     if "/*" in line and "*/" not in line[line.index("/*") :]:
         return line.startswith("/*"), "/*"
     return line.startswith(_MARKERS) and not _DIRECTIVE.match(line), ""
+
+
+def refine_bsd(expression: str, nearest: str | None, head: str) -> str:
+    """A notice naming only "a BSD-style license" takes the BSD variant of the nearest
+    license file (``nearest``); Go's "governed by a BSD-style license" without one is Go's
+    BSD-3-Clause."""
+    if "LicenseRef-BSD" not in expression:
+        return expression
+    specific = [i for i in license_ids(nearest) if i.startswith("BSD-")] if nearest else []
+    if not specific and _GO_STYLE.search(head):
+        specific = ["BSD-3-Clause"]
+    return normalize(expression.replace("LicenseRef-BSD", specific[0])) if specific else expression
+
+
+_GO_STYLE = re.compile(r"governed[\s/#*]+by[\s/#*]+a[\s/#*]+BSD-style[\s/#*]+licen[cs]e", re.I)
+
+
+def with_file_exception(expression: str, nearest: str | None) -> str:
+    """A notice naming a license that the nearest license file grants with an exception
+    ("Licensed under the LGPLv3, see LICENCE file" beside LGPL-3.0 WITH its linking
+    exception) takes the exception."""
+    if not nearest or " WITH " not in nearest:
+        return expression
+    for m in re.finditer(r"([\w.+-]+) WITH ([\w.+-]+)", nearest):
+        expression = re.sub(rf"\b{re.escape(m[1])}\b(?! WITH)", m[0], expression)
+    return expression

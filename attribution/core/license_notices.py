@@ -13,6 +13,8 @@ import re
 from functools import cache
 from importlib import resources
 
+from attribution.core.obligations import NOASSERTION, normalize, spdx_expression
+
 # ---------------------------------------------------------------- header notices
 _GNU = re.compile(
     r"\b(?:GNU\s+(?:(?P<kind>Lesser|Library|Affero)\s+)?(?:General\s+)?"
@@ -173,6 +175,24 @@ def is_dual(text: str) -> bool:
 # ---------------------------------------------------------------- SPDX tags
 _TAG = re.compile(r"SPDX-License-Identifier\s*:?[ \t]*(?P<expr>[^\n\r]*)", re.I)
 _TAG_END = re.compile(r"\s*(?:\*/|-->|\*\)|#\}|%>|\"\"\"|'''|;|\\n\"?|\"|\*).*$")
+
+
+def tag_expression(text: str, warnings: list[str]) -> str | None:
+    """The license of the SPDX-License-Identifier tags in ``text`` (several: AND); a
+    malformed tag is recorded in ``warnings`` and read leniently, never raised."""
+    found = []
+    for raw in spdx_tags(text):
+        spdx = spdx_expression(raw) if raw else None
+        if spdx is None:
+            lenient = normalize(raw) if raw else NOASSERTION
+            warnings.append(
+                f"malformed SPDX-License-Identifier {raw!r}"
+                + ("" if lenient == NOASSERTION else f"; read as {lenient}")
+            )
+            spdx = None if lenient == NOASSERTION else lenient
+        if spdx:
+            found.append(spdx)
+    return normalize(found) if found else None
 
 
 def spdx_tags(text: str) -> list[str]:

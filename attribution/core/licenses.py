@@ -25,8 +25,8 @@ from attribution.core.authors import (
     parse_reuse_toml,
     people,
 )
-from attribution.core.license_header import header_license
-from attribution.core.license_notices import spdx_tags
+from attribution.core.license_header import header_license, refine_bsd, with_file_exception
+from attribution.core.license_notices import tag_expression
 from attribution.core.license_texts import read_license_text
 from attribution.core.obligations import (
     NOASSERTION,
@@ -323,7 +323,7 @@ class RepoContext:
         stanza = self._stanza(path)
         found = (
             self._tagged(path, head, warnings)
-            or _with_file_exception(_refine_generic(_header(head), facts, head), facts)
+            or _header(head, facts)
             or self._reuse_default
             or (stanza and _Found(self._stanza_license(stanza), "debian-copyright"))
             or (self._debian if isinstance(self._debian, _Found) else None)
@@ -370,11 +370,11 @@ class RepoContext:
         override = self._reuse_match(path, override=True)
         if override:
             return _Found(override, "reuse")
-        tagged = _tag_expression(head, warnings)
+        tagged = tag_expression(head, warnings)
         if tagged:
             return _Found(tagged, "spdx-tag")
         sidecar = self._files.get(path + ".license")
-        tagged = _tag_expression(sidecar, warnings) if sidecar else None
+        tagged = tag_expression(sidecar, warnings) if sidecar else None
         reuse = tagged or self._reuse_match(path, override=False)
         return _Found(reuse, "reuse") if reuse else None
 
@@ -420,58 +420,14 @@ class RepoContext:
 _AMBIGUOUS = {"MIT", "X11", "LicenseRef-BSD"}
 
 
-def _with_file_exception(found: _Found | None, facts: _DirFacts) -> _Found | None:
-    """A header naming a license that the nearest license file grants with an exception
-    ("Licensed under the LGPLv3, see LICENCE file" beside LGPL-3.0 WITH its linking
-    exception) takes the exception."""
-    if found is None or facts.file_license is None or " WITH " not in facts.file_license.expression:
-        return found
-    expression = found.expression
-    for m in re.finditer(r"([\w.+-]+) WITH ([\w.+-]+)", facts.file_license.expression):
-        expression = re.sub(rf"\b{re.escape(m[1])}\b(?! WITH)", m[0], expression)
-    return _Found(expression, found.evidence)
-
-
-def _refine_generic(found: _Found | None, facts: _DirFacts, head: str) -> _Found | None:
-    """A header naming only "a BSD-style license" takes the BSD variant of the nearest
-    license file; Go's "... can be found in the LICENSE file" (or "in the Go distribution")
-    without one is Go's BSD-3-Clause."""
-    if found is None or "LicenseRef-BSD" not in found.expression:
-        return found
-    file_ids = license_ids(facts.file_license.expression) if facts.file_license else []
-    specific = [i for i in file_ids if i.startswith("BSD-")]
-    if not specific and _GO_STYLE.search(head):
-        specific = ["BSD-3-Clause"]
-    if not specific:
-        return found
-    return _Found(normalize(found.expression.replace("LicenseRef-BSD", specific[0])), "header")
-
-
-_GO_STYLE = re.compile(r"governed[\s/#*]+by[\s/#*]+a[\s/#*]+BSD-style[\s/#*]+licen[cs]e", re.I)
-
-
-def _header(head: str) -> _Found | None:
-    """Level 2: the license notices of the file's head (see ``license_header``)."""
+def _header(head: str, facts: _DirFacts) -> _Found | None:
+    """Level 2: the license notices of the file's head (see ``license_header``), refined
+    by the nearest license file (its BSD variant, its exception)."""
     found = header_license(head)
-    return _Found(found, "header") if found else None
-
-
-def _tag_expression(text: str, warnings: list[str]) -> str | None:
-    """The license of the SPDX-License-Identifier tags in ``text`` (several: AND); a
-    malformed tag is recorded in ``warnings`` and read leniently, never raised."""
-    found = []
-    for raw in spdx_tags(text):
-        spdx = spdx_expression(raw) if raw else None
-        if spdx is None:
-            lenient = normalize(raw) if raw else NOASSERTION
-            warnings.append(
-                f"malformed SPDX-License-Identifier {raw!r}"
-                + ("" if lenient == NOASSERTION else f"; read as {lenient}")
-            )
-            spdx = None if lenient == NOASSERTION else lenient
-        if spdx:
-            found.append(spdx)
-    return normalize(found) if found else None
+    if found is None:
+        return None
+    nearest = facts.file_license.expression if facts.file_license else None
+    return _Found(with_file_exception(refine_bsd(found, nearest, head), nearest), "header")
 
 
 def _table(declared: Sequence[str] | None) -> _Found | None:
