@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import http.client
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -44,6 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_TIMEOUT_S = 15.0
 MAX_REQUESTS = 100_000  # per phase, a bound besides the time
+SHORT_BODY_WAIT_S = 90.0
 
 
 def start_server(index: str, worker_class: str | None) -> tuple[subprocess.Popen[str], str]:
@@ -137,31 +139,61 @@ def _summary(values: list[float]) -> dict[str, Any]:
 
 
 class SlowClients:
-    """`count` connections, each sending one byte a second, reopened when closed."""
+    """`count` connections, each sending one byte a second, reopened when closed; run in a
+    child process, so they take no GIL from the client that measures."""
 
     def __init__(self, address: str, count: int) -> None:
-        self.host, port = address.rsplit(":", 1)
-        self.port, self.count = int(port), count
-        self.open_now = 0
+        ctx = multiprocessing.get_context("spawn")
+        self._open: Any = ctx.Value("i", 0)
+        self._stop = ctx.Event()
+        self._results: Any = ctx.Queue()
+        args = (address, count, self._open, self._stop, self._results)
+        self._proc = ctx.Process(target=_trickle_main, args=args, daemon=True)
         self.min_open_while_measuring: int | None = None
-        self.answers: Counter[str] = Counter()
+        self.samples: list[int] = []
+        self.answers: dict[str, int] = {}
         self.opened = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    @property
+    def open_now(self) -> int:
+        return int(self._open.value)
 
     def start(self) -> None:
-        self._thread.start()
+        self._proc.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        try:
+            self.answers, self.opened = self._results.get(timeout=30)
+        finally:
+            self._proc.join(timeout=10)
+            if self._proc.is_alive():
+                self._proc.kill()
 
     def note_open(self) -> None:
         now = self.open_now
         low = self.min_open_while_measuring
         self.min_open_while_measuring = now if low is None else min(low, now)
+        self.samples.append(now)
 
-    async def _run(self) -> None:
+
+def _trickle_main(address: str, count: int, opened: Any, stop: Any, results: Any) -> None:
+    trickler = _Trickler(address, count, opened, stop)
+    asyncio.run(trickler.run())
+    results.put((dict(trickler.answers), trickler.opened))
+
+
+class _Trickler:
+    """The slow connections themselves (in the child process)."""
+
+    def __init__(self, address: str, count: int, open_now: Any, stop: Any) -> None:
+        self.host, port = address.rsplit(":", 1)
+        self.port, self.count = int(port), count
+        self.open_now, self.stop = open_now, stop
+        self.answers: Counter[str] = Counter()
+        self.opened = 0
+
+    async def run(self) -> None:
         await asyncio.gather(*(self._one(i) for i in range(self.count)))
 
     def _payload(self, i: int) -> bytes:
@@ -170,20 +202,24 @@ class SlowClients:
         head = b"POST /v1/attribute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         return head + b"Content-Length: 1000\r\n\r\n" + b'{"code": "' + b"x" * 900
 
+    def _count(self, step: int) -> None:
+        with self.open_now.get_lock():
+            self.open_now.value += step
+
     async def _one(self, i: int) -> None:
         payload = self._payload(i)
-        while not self._stop.is_set():
+        while not self.stop.is_set():
             try:
                 reader, writer = await asyncio.open_connection(self.host, self.port)
             except OSError:
                 await asyncio.sleep(0.2)
                 continue
             self.opened += 1
-            self.open_now += 1
+            self._count(1)
             try:
                 await self._trickle(reader, writer, payload)
             finally:
-                self.open_now -= 1
+                self._count(-1)
                 writer.close()
 
     async def _trickle(
@@ -192,7 +228,7 @@ class SlowClients:
         answer = asyncio.ensure_future(reader.read(200))
         try:
             for k in range(len(payload)):
-                if self._stop.is_set() or answer.done():
+                if self.stop.is_set() or answer.done():
                     break
                 writer.write(payload[k : k + 1])
                 await writer.drain()
@@ -211,13 +247,16 @@ def short_body(address: str) -> dict[str, Any]:
     import socket
 
     host, port = address.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=120) as sock:
+    with socket.create_connection((host, int(port)), timeout=SHORT_BODY_WAIT_S) as sock:
         start = time.perf_counter()
         sock.sendall(
             b"POST /v1/attribute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b'Content-Length: 1000\r\n\r\n{"code": "def f(): pass"}'
         )
-        data = sock.recv(200)
+        try:
+            data = sock.recv(200)
+        except TimeoutError:
+            data = f"no answer within {SHORT_BODY_WAIT_S:.0f} s (still held)".encode()
     head = data.split(b"\r\n", 1)[0].decode("latin-1", "replace")
     return {"answer": head or "closed", "seconds": round(time.perf_counter() - start, 2)}
 
@@ -251,6 +290,7 @@ def run(index: str, slow: int, seconds: float, worker_class: str | None) -> dict
             "slow_clients": {
                 "asked": slow,
                 "fewest_open_while_measuring": clients.min_open_while_measuring,
+                "mean_open_while_measuring": round(statistics.mean(clients.samples or [0])),
                 "connections_opened": clients.opened,
                 "answers_they_got": dict(clients.answers),
             },
