@@ -8,6 +8,7 @@ tokens); every repository has the same one-line `__init__.py` (content everybody
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import shlex
 import shutil
@@ -357,3 +358,164 @@ def test_opt_out_list_errors_name_the_line(tmp_path: Path) -> None:
         OptOut.parse("path: does/not/exist\n", "list", base=tmp_path)
     rules = OptOut.parse("repo: A\nauthor: B\nblob: " + "a" * 40 + "\n")
     assert rules.rules() == [("repo", "a"), ("author", "b"), ("blob", "a" * 40)]
+
+
+# --- copies a formatter reformatted ----------------------------------------------------------
+JS = """import { join } from 'path';
+
+const DEFAULTS = {
+  indent: '  ',
+  width: 80,
+  label: 'wrapped',
+};
+
+export function wrapLines(text, options) {
+  const opts = Object.assign({}, DEFAULTS, options);
+  const words = text.split(' ');
+  const lines = [];
+  let current = '';
+  for (const word of words) {
+    if ((current + ' ' + word).length > opts.width) {
+      lines.push(opts.indent + current.trim());
+      current = word;
+    } else {
+      current = current ? current + ' ' + word : word;
+    }
+  }
+  if (current) {
+    lines.push(opts.indent + current.trim());
+  }
+  return lines.join('\\n');
+}
+
+export function describe(path, items) {
+  const names = items.map((item) => item.name + ':' + item.size);
+  return [join(path, 'index.json'), names.join(', '), DEFAULTS.label].join(' | ');
+}
+"""
+
+
+PY = """import os
+
+
+def settings(path, mode='strict'):
+    defaults = {
+        'path': os.path.join(path, 'config.ini'),
+        'mode': mode,
+        'retries': 3
+    }
+    names = sorted(
+        os.listdir(path),
+        key=len
+    )
+    return dict(
+        defaults,
+        names=[name for name in names if name.endswith('.ini')],
+        label='settings for ' + os.path.basename(path)
+    )
+
+
+def describe(items, sep=', '):
+    parts = ['%s=%r' % (key, value) for key, value in sorted(items.items())]
+    if not parts:
+        return 'nothing'
+    return sep.join(
+        parts
+    ).replace('\\n', ' ').format(
+        count=len(parts),
+        first=parts[0]
+    )
+"""
+
+
+def requote(src: str, every: int = 1) -> str:
+    """Python strings in single quotes put in double quotes (every n-th), as black does."""
+    import io
+    import tokenize
+
+    lines = src.splitlines(keepends=True)
+    found = [
+        t
+        for t in tokenize.generate_tokens(io.StringIO(src).readline)
+        if t.type == tokenize.STRING and t.start[0] == t.end[0]
+    ]
+    for n, tok in enumerate(found):
+        body = tok.string.lstrip("rRbBuUfF")
+        if n % every or body[:3] == "'''" or not body.startswith("'") or '"' in body:
+            continue
+        if "\\" in body:
+            continue
+        row, col = tok.start
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + tok.string.replace("'", '"') + line[col + len(tok.string) :]
+    return "".join(lines)
+
+
+def trailing_commas(src: str) -> str:
+    """A comma after the last item of every bracket closed on a later line (black)."""
+    import io
+    import tokenize
+
+    toks = [
+        t
+        for t in tokenize.generate_tokens(io.StringIO(src).readline)
+        if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT)
+    ]
+    lines = src.splitlines(keepends=True)
+    spots = [
+        a.end
+        for a, b in itertools.pairwise(toks)
+        if b.string in (")", "]", "}") and b.start[0] > a.end[0] and a.string not in ",([{"
+    ]
+    for row, col in sorted(spots, reverse=True):
+        lines[row - 1] = lines[row - 1][:col] + "," + lines[row - 1][col:]
+    return "".join(lines)
+
+
+def js_no_semicolons(src: str) -> str:
+    return "\n".join(line[:-1] if line.endswith(";") else line for line in src.split("\n"))
+
+
+def js_double_quotes(src: str) -> str:
+    return src.replace("'", '"')
+
+
+def js_no_trailing_commas(src: str) -> str:
+    return src.replace("'wrapped',\n", "'wrapped'\n")
+
+
+FORMATTED = {
+    "black-quotes": ("m.py", requote(PY)),
+    "black-commas": ("m.py", trailing_commas(PY)),
+    "black-both": ("m.py", trailing_commas(requote(PY))),
+    "half-quotes": ("m.py", requote(PY, every=2)),
+    "half-and-commas": ("m.py", trailing_commas(requote(PY, every=3))),
+    "standard-js": ("w.js", js_no_semicolons(JS)),
+    "double-js": ("w.js", js_double_quotes(JS)),
+    "no-commas-js": ("w.js", js_no_trailing_commas(JS)),
+    "standard-double-js": ("w.js", js_double_quotes(js_no_semicolons(JS))),
+    "all-js": ("w.js", js_double_quotes(js_no_semicolons(js_no_trailing_commas(JS)))),
+}
+
+
+def test_removal_follows_copies_a_formatter_reformatted(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    files = {"origin": {"settings.py": PY, "wrap.js": JS}}
+    files |= {name: {path: text} for name, (path, text) in FORMATTED.items()}
+    # the same layout with one string changed is other code: it stays
+    files["edited"] = {"m.py": requote(PY).replace('"nothing"', '"none"')}
+    for name, tree in files.items():
+        for path, text in tree.items():
+            (root / name / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / name / path).write_text(text)
+    assert len({text for _, text in FORMATTED.values()}) == 10  # ten distinct copies
+    build([str(root)], tmp_path / "index", jobs=1)
+    (removal,) = remove(tmp_path / "index", [("repo", "origin")])
+    assert removal.copies == 10 and removal.copy_repos == 10 and removal.near_copies == 10
+    with Index(tmp_path / "index") as index:
+        live = {h.repo for h in by_blobs(index, _all_blobs(index))}
+    assert live == {"edited"}
+
+
+def _all_blobs(index: Index) -> list[str]:
+    return [r[1] for seg in index.segments for r in seg.blob_rows()]

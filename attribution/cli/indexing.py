@@ -150,8 +150,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for line in verdict.problems:
         print(f"damaged: {line}")
     print(
-        f"index {root}: {len(verdict.problems)} damaged; rebuild it, or merge its sound "
-        "segments into a new index ('attribution index merge --index NEW SEGMENT...')"
+        f"index {root}: {len(verdict.problems)} damaged; rebuild it from its sources "
+        "('attribution index build SOURCE... --index DIR --replace')"
     )
     return EXIT_FINDINGS
 

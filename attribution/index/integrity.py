@@ -9,9 +9,13 @@ have no table and are opened without the size checks.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
-from typing import Any
+from tokenize import TokenError
+from typing import Any, Literal
+
+import numpy as np
 
 from attribution.index.format import SEGMENT_FILE, IndexFormatError
 
@@ -26,9 +30,8 @@ META_HASH_AT_OPEN = 64 << 20
 
 def repair_hint(root: Path | str) -> str:
     return (
-        f"run 'attribution index verify --deep --index {root}' to list the damage, then "
-        f"rebuild the index (or merge its sound segments into a new one: "
-        f"'attribution index merge --index NEW SEGMENT...')"
+        f"run 'attribution index verify --deep --index {root}' to name every damaged "
+        f"file, then rebuild the index from its sources ('attribution index build')"
     )
 
 
@@ -43,6 +46,14 @@ def _index_root(path: Path) -> Path:
         if (parent / "MANIFEST.json").exists():
             return parent
     return path.parent
+
+
+def load_array(path: Path, mmap_mode: Literal["r"] | None = "r") -> np.ndarray:
+    """An .npy file, never pickled; any damage is IndexFormatError naming the file."""
+    try:
+        return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+    except (OSError, ValueError, EOFError, SyntaxError, TokenError) as err:
+        raise damaged(path, " ".join(str(err).split()) or type(err).__name__) from None
 
 
 def file_hash(path: Path) -> str:
@@ -66,11 +77,21 @@ def seal(seg_dir: Path) -> dict[str, dict[str, Any]]:
     return table
 
 
+def info_checksum(info: dict[str, Any]) -> str:
+    """The checksum SEGMENT.json holds of its own other fields."""
+    rest = {k: v for k, v in info.items() if k != "checksum"}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def check_table(seg_dir: Path, info: dict[str, Any]) -> None:
-    """On open: every recorded file present with its size, and the headers right."""
+    """On open: SEGMENT.json's own checksum, every recorded file present with its size,
+    and the headers right."""
     files = info.get("files")
     if files is None:
         return  # written before checksums
+    if "checksum" in info and info["checksum"] != info_checksum(info):
+        raise damaged(seg_dir / SEGMENT_FILE, "its checksum differs from the one written")
     if not isinstance(files, dict):
         raise damaged(seg_dir / SEGMENT_FILE, '"files" is not an object')
     for name, entry in files.items():

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from attribution.core.fingerprint import fingerprints
-from attribution.core.languages import language_for_path
+from attribution.core.languages import STRING, language_for_path
 from attribution.core.printable import printable_all
 from attribution.core.search import QueryError, attribute
 from attribution.index import codec
@@ -137,7 +137,9 @@ def copies(index: Index, hits: Iterable[Hit], *, near: bool = True) -> tuple[lis
     near_ids: set[str] = set()
     if near:
         for h in followed.values():
-            near_ids |= same_tokens(index, h.segment, h.blob_local) - set(followed)
+            same = same_tokens(index, h.segment, h.blob_local)
+            same |= same_formatted(index, h.segment, h.blob_local)
+            near_ids |= same - set(followed)
         found += [h for h in by_blobs(index, near_ids) if h.sid not in own]
     unique = {h.sid: h for h in found}
     return list(unique.values()), near_ids
@@ -171,6 +173,81 @@ def same_tokens(index: Index, segment: int, local: int) -> set[str]:
             if tokens == mine.size and np.array_equal(other.tokens(c).text_hash, mine):
                 out.add(blob_id)
     return out
+
+
+def same_formatted(index: Index, segment: int, local: int) -> set[str]:
+    """Blob ids (in any segment) of the same code run through a formatter: token streams
+    equal once string quoting ('x' or "x") is normalised and trailing separators (a
+    comma before a closing bracket, a semicolon ending a line) are dropped.
+
+    Candidates are the blobs of about as many tokens holding a fifth or more of this
+    blob's abstracted-view fingerprints that are not boilerplate (quoting does not
+    change that view; a semicolon dropped at every line end changes most k-grams: 40%
+    of them are left in the tests' JavaScript); each is then compared exactly on its
+    normalised stream."""
+    seg = index.segments[segment]
+    mine = seg.tokens(local)
+    cfg = index.config
+    hashes = np.unique(fingerprints(mine.abstract, cfg.k, cfg.window)[0])
+    if hashes.size == 0:
+        return set()
+    wanted: list[int] | None = None
+    out: set[str] = set()
+    for i, other in enumerate(index.segments):
+        for c in _formatted_candidates(other, hashes, len(mine), cfg.max_df):
+            if (i, c) == (segment, local) or index.dead[i][c]:
+                continue
+            if wanted is None:
+                wanted = formatted_stream(seg, local)
+            if formatted_stream(other, c) == wanted:
+                row = other.db.execute("SELECT blob_id FROM blobs WHERE local = ?", (c,))
+                out.add(row.fetchone()[0])
+    return out
+
+
+def _formatted_candidates(seg: Any, hashes: np.ndarray, tokens: int, max_df: int) -> list[int]:
+    qidx, blobs, counts = seg.lookup("abstract", hashes)
+    useful = counts[qidx] <= max_df
+    if not useful.any():
+        return []
+    pairs = np.unique((blobs[useful] << 32) | qidx[useful])  # (blob, fingerprint) once
+    held = np.bincount((pairs >> 32).astype(np.int64))
+    need = max(1, int((counts <= max_df).sum()) // 5)
+    found = np.flatnonzero(held >= need).tolist()
+    sizes = dict(seg.db.execute("SELECT local, tokens FROM blobs").fetchall()) if found else {}
+    return [c for c in found if abs(sizes.get(c, 0) - tokens) <= max(8, tokens // 10)]
+
+
+_QUOTES = b"'\"`"
+_CLOSERS = (b")", b"]", b"}")
+
+
+def formatted_stream(seg: Any, local: int) -> list[Any]:
+    """A blob's tokens as a formatter leaves them alike: strings by their unquoted text,
+    trailing commas and line-ending semicolons dropped, every other token by its hash."""
+    stream = seg.tokens(local)
+    data = seg.content(local)
+    texts = [data[a:b] for a, b in zip(stream.start.tolist(), stream.end.tolist(), strict=True)]
+    kinds, lines = stream.kind.tolist(), stream.line.tolist()
+    hashes = stream.text_hash.tolist()
+    out: list[Any] = []
+    for j, text in enumerate(texts):
+        nxt = texts[j + 1] if j + 1 < len(texts) else None
+        if text == b"," and nxt in _CLOSERS:
+            continue
+        if text == b";" and (nxt is None or nxt == b"}" or lines[j + 1] > lines[j]):
+            continue
+        out.append(_unquoted(text) if kinds[j] == STRING else hashes[j])
+    return out
+
+
+def _unquoted(text: bytes) -> bytes:
+    """A string literal's text without its prefix letters and its quotes."""
+    body = text.lstrip(b"rRbBuUfF")
+    quote = body[:3] if body[:3] in (b'"""', b"'''") else body[:1]
+    if quote and quote[:1] in _QUOTES and body.endswith(quote) and len(body) >= 2 * len(quote):
+        return b"s:" + body[len(quote) : len(body) - len(quote)]
+    return b"s:" + text
 
 
 # --- the caller's own files -----------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from attribution.core.paths import vendored_dir
-from attribution.index import kept, lookup
+from attribution.index import integrity, kept, lookup
 from attribution.index.format import REMOVALS_LOG, fsync_dir, read_manifest, write_manifest
 from attribution.index.optout import OptOut
 from attribution.index.segment import VIEWS, Segment
@@ -231,6 +231,10 @@ def merge(root: str | Path, extra_segments: list[str | Path] | None = None) -> d
         outside = [Segment(Path(p)) for p in extra_segments or []]
         writer = new_writer(root, index.config.sketch_perm // 8, index.n_shards)
         try:
+            for seg in [*index.segments, *outside]:  # damaged bytes are never copied on
+                problems = integrity.verify_files(seg.path, seg.info)
+                if problems:
+                    raise integrity.damaged(seg.path, "; ".join(problems))
             for seg in index.segments:
                 copy_segment(writer, seg, index.is_deleted)
             for seg in outside:

@@ -208,6 +208,7 @@ class SegmentWriter:
             "skipped": dict(sorted(self._skipped.items())),
             "files": files,
         }
+        summary["checksum"] = integrity.info_checksum(summary)
         write_json(self.path / SEGMENT_FILE, summary)
         fsync_dir(self.path)
         return summary
@@ -424,10 +425,7 @@ class Segment:
         return info
 
     def _array(self, name: str, ndim: int = 1, dtype: Any = np.uint32) -> np.ndarray:
-        try:
-            array = np.load(self.path / name, mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError, EOFError) as err:
-            raise integrity.damaged(self.path / name, " ".join(str(err).split())) from None
+        array = integrity.load_array(self.path / name)
         if array.ndim != ndim or array.dtype != dtype:
             raise integrity.damaged(self.path / name, f"a {array.dtype} array of {array.ndim} axes")
         return array

@@ -66,9 +66,9 @@ def _check_deletions(root: Path, name: str | None, out: Verdict) -> None:
         return
     path = root / name
     try:
-        ids = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        out.problems.append(f"{path}: unreadable deletion list: {' '.join(str(err).split())}")
+        ids = integrity.load_array(path, mmap_mode=None)
+    except IndexFormatError as err:
+        out.problems.append(_line(err))
         return
     out.files += 1
     if (
