@@ -47,6 +47,7 @@ from attribution.index.writer import (
     locked,
     new_writer,
     publish,
+    release_inherited,
     segment_writers,
 )
 
@@ -86,6 +87,7 @@ _worker_config: Config | None = None
 def _init_worker(parent: int, cfg: Config) -> None:
     global _worker_config
     die_with_parent(parent)
+    release_inherited()
     _worker_config = cfg
 
 

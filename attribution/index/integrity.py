@@ -20,6 +20,7 @@ import numpy as np
 from attribution.index.format import SEGMENT_FILE, IndexFormatError
 
 CHUNK = 1 << 20
+OPTIONAL = ("names_hash.npy", "names_df.npy")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 NPY_MAGIC = b"\x93NUMPY"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -96,6 +97,8 @@ def check_table(seg_dir: Path, info: dict[str, Any]) -> None:
         raise damaged(seg_dir / SEGMENT_FILE, '"files" is not an object')
     for name, entry in files.items():
         path = seg_dir / name
+        if name in OPTIONAL and not any((seg_dir / n).exists() for n in OPTIONAL):
+            continue  # optional files, absent together as in segments written before them
         try:
             size = path.stat().st_size
         except OSError:
@@ -111,7 +114,7 @@ def _check_headers(seg_dir: Path, files: dict[str, Any]) -> None:
         magic = {".sqlite": SQLITE_MAGIC, ".npy": NPY_MAGIC}.get(Path(name).suffix)
         if name.endswith(".bin") and files[name].get("size"):
             magic = ZSTD_MAGIC  # every record is a zstd frame: the first one starts the file
-        if magic is None:
+        if magic is None or not (seg_dir / name).exists():  # absent: optional (check_table)
             continue
         with open(seg_dir / name, "rb") as f:
             head = f.read(len(magic))
@@ -132,6 +135,8 @@ def verify_files(seg_dir: Path, info: dict[str, Any]) -> list[str]:
     problems = []
     for name, entry in sorted(files.items()):
         path = seg_dir / name
+        if name in OPTIONAL and not any((seg_dir / n).exists() for n in OPTIONAL):
+            continue
         if not path.is_file():
             problems.append(f"{path}: missing")
         elif not isinstance(entry, dict) or path.stat().st_size != entry.get("size"):

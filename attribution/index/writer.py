@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -60,6 +61,19 @@ def live_sources(root: Path) -> int | None:
     return max(total - int(removed), 0)
 
 
+_HELD: set[int] = set()  # descriptors of the writer locks this process holds
+
+
+def release_inherited() -> None:
+    """In a forked worker: close the writer locks inherited from the parent, so that the
+    lock lives exactly as long as the process that took it (a flock is held while any
+    descriptor of its open file is)."""
+    for fd in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
 @contextmanager
 def locked(root: Path) -> Iterator[None]:
     """Hold the index's writer lock (a second writer fails at once, naming the index),
@@ -71,10 +85,12 @@ def locked(root: Path) -> Iterator[None]:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise IndexBusyError(f"index {root} is being written by another process") from None
+        _HELD.add(lock.fileno())
         try:
             recover(root)
             yield
         finally:
+            _HELD.discard(lock.fileno())
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
