@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from attribution.core import jsondepth
+from attribution.core.printable import web_link
 
 from .bounded import RATIO_FLOOR, ExpansionLimit, buffered, open_decompressed
 from .examine import READ_ERRORS, Context, Declared, bytes_reader, examine, one_line
@@ -91,7 +91,7 @@ class _Rows:
         """The repository of a name; its URL is the first row's repo_url."""
         repo = self._repos.get(name)
         if repo is None:
-            repo = self._repos[name] = Repository(name, _web_url(url), EMPTY_METADATA)
+            repo = self._repos[name] = Repository(name, web_link(url), EMPTY_METADATA)
         return repo
 
 
@@ -103,19 +103,6 @@ def _strings(value: Any) -> tuple[str, ...] | None:
     if isinstance(value, list | tuple):
         return tuple(str(v) for v in value if v is not None)
     return None
-
-
-def _web_url(value: Any) -> str | None:
-    """A row's repo_url when it is an http(s) URL with a host; None for any other scheme
-    (`javascript:`, `data:`, ...) or text, so no other link is ever stored."""
-    url = _string(value)
-    if not url or any(c <= " " or c == "\x7f" for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
 def _string(value: Any) -> str | None:

@@ -9,8 +9,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from html import escape
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
+from attribution.core.printable import web_link
 from attribution.core.redact import redact  # plain `re` rules: importing it loads no web stack
 from attribution.index.store import Index
 from attribution.scan.records import size_text
@@ -99,18 +99,6 @@ def _credits(s: dict[str, Any]) -> str:
     if url:
         parts.append(f'<a href="{escape(url)}">{escape(url)}</a>')
     return " · ".join(parts)
-
-
-def web_link(url: Any) -> str | None:
-    """`url` when it is an http(s) link with a host, else None: no other scheme from
-    indexed metadata ever becomes a link (whatever the content security policy)."""
-    if not isinstance(url, str) or not url or any(c <= " " or c == "\x7f" for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
 def _finding(n: int, f: Finding, source_text: SourceText) -> str:
