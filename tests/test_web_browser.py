@@ -76,7 +76,11 @@ def test_paste_a_copied_snippet_and_see_its_source(
     assert badge.inner_text() == "MIT" and "permissive" in (badge.get_attribute("class") or "")
     comment = page.inner_text("#comment")
     assert comment.startswith("# Adapted from mylib/textwrap.py") and "# License: MIT" in comment
-    assert "fork / third_party/textwrap.py" in page.inner_text("#origins")
+    origins = page.inner_text("#origins")
+    assert "fork / third_party/textwrap.py · lines " in origins and "NOASSERTION" in origins
+    # the two copies are under two licenses (MIT and unknown): the page says so
+    assert page.inner_text("#copies") == "2 copies under 2 licenses hold this code"
+    assert "2 copies under 2 licenses" in first.inner_text()
 
     # the highlighted lines on both sides are the lines of the match's spans; they line up
     match = _answer(server, query)["matches"][0]

@@ -236,7 +236,7 @@
         "span",
         "how",
         `${rangeText(m.query_lines)} ↔ ${rangeText(m.source_lines)} · ${m.match_type} · ` +
-          `${Math.round(m.coverage * 100)}% of the snippet · ${m.copies} ${m.copies === 1 ? "copy" : "copies"}`,
+          `${Math.round(m.coverage * 100)}% of the snippet · ${copiesText(m)}`,
       );
       item.append(where, badge, how);
       item.addEventListener("click", () => select(i, true));
@@ -315,14 +315,29 @@
     fillList($("obligations"), src.obligations, "none listed");
     $("authors").textContent = src.authors.length ? src.authors.join(", ") : "unknown";
     $("copyright").textContent = src.copyright.length ? src.copyright.join("; ") : "none found";
-    $("copies").textContent = `${match.copies} indexed ${match.copies === 1 ? "source holds" : "sources hold"} this code`;
+    $("copies").textContent = `${copiesText(match)} hold this code`;
     fillList(
       $("origins"),
-      match.origins.map((o) => `${o.repo_name} / ${o.path} (${o.license})`),
+      match.origins.map(
+        (o) =>
+          `${o.repo_name} / ${o.path}` +
+          (o.source_lines ? ` · ${rangeText(o.source_lines)}` : "") +
+          ` · ${o.license}` +
+          (o.kind && o.kind !== "module" ? ` · ${o.kind}` : ""),
+      ),
       "none",
     );
+    const more = match.copies - 1 - (match.origins_offset || 0) - match.origins.length;
+    if (more > 0) $("origins").append(el("li", null, `and ${more} more`));
     $("comment").textContent = attributionComment(match);
     loadExcerpt(match);
+  }
+
+  // "4 copies under 2 licenses" when the copies disagree on their license
+  function copiesText(match) {
+    const n = match.copies;
+    const licenses = Object.keys(match.licenses || {}).length;
+    return `${n} ${n === 1 ? "copy" : "copies"}` + (licenses > 1 ? ` under ${licenses} licenses` : "");
   }
 
   function fillList(list, items, empty) {
