@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -36,15 +35,3 @@ def printable_all(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return type(value)(printable_all(v) for v in value)
     return value
-
-
-def web_link(url: Any) -> str | None:
-    """`url` when it is an http(s) link with a host, else None: no other scheme from
-    indexed metadata (`javascript:`, `data:`, ...) ever becomes a link or is stored."""
-    if not isinstance(url, str) or not url or any(c <= " " or c == "\x7f" for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None

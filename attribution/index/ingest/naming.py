@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 TAR_SUFFIXES = (
@@ -121,3 +122,15 @@ class RootFinder:
     def root(self) -> str | None:
         """The shared top directory, or None when members do not share one."""
         return self._root if self._shared else None
+
+
+def web_link(url: Any) -> str | None:
+    """`url` when it is an http(s) link with a host, else None: no other scheme from
+    indexed metadata (`javascript:`, `data:`, ...) ever becomes a link or is stored."""
+    if not isinstance(url, str) or not url or any(c <= " " or c == "\x7f" for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from attribution.core import jsondepth
-from attribution.core.printable import web_link
+from attribution.index.ingest.naming import web_link
 
 from .bounded import RATIO_FLOOR, ExpansionLimit, buffered, open_decompressed
 from .examine import READ_ERRORS, Context, Declared, bytes_reader, examine, one_line

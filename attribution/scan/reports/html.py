@@ -10,8 +10,8 @@ from collections.abc import Callable
 from html import escape
 from typing import Any, TextIO
 
-from attribution.core.printable import web_link
 from attribution.core.redact import redact  # plain `re` rules: importing it loads no web stack
+from attribution.index.ingest.naming import web_link
 from attribution.index.store import Index
 from attribution.scan.records import size_text
 from attribution.scan.reports.common import Finding, SourceText, findings, tool_info
