@@ -11,16 +11,38 @@ them. So the copy is first extended over what lies between and around its spans:
   reaches its function's edge while the other does not, a statement was added or removed
   there. Nothing is judged at the ends of a fragment of a body or of code outside
   functions.
+A token of no bytes (a parser's error recovery inserts one for a missing `;` or `)`)
+holds no code and is left out on both sides.
+
 Then over the extended copy: `near` when any part is not the same copy; `exact` when every
-token is identical; `renamed` when the names that differ follow one consistent renaming
-(each name of the query stands for one name of the source and back; changed literals are
-allowed), else `near` (a name changed in one statement but kept in others is an edit).
-Member names (after `.`, `->`, `::`) and keys (`f(key=...)`, `{key: ...}`) are a namespace
-of their own: renaming a variable `path` leaves `self.path` and `f(path=path)`'s key alone.
+token is identical; else `renamed` when the names that differ are one renaming, by rules
+stated in terms of what the code means:
+1. One renaming per scope: within each function (the innermost that holds the token; code
+   outside functions is one more scope) each query name stands for one source name and
+   back. Two functions may each have their own `i`, renamed in one and kept in the other.
+   A source name that two query names stand for in one scope keeps its own name in some
+   places and a new name, used more than once, in others (a variable renamed where its
+   namesake attribute was not); else a name changed in one place only is an edit.
+2. Member names (after `.`, `->`, `::`) and unchanged keys (`f(key=...)`, `{key: ...}`)
+   are a namespace of their own: renaming a variable `path` leaves `self.path` and
+   `f(path=path)`'s key alone. A name in a key's place that changed is a declaration
+   (`def f(new=None)`, `fn f(new: T)`, `(a, new: T)`), in the namespace of variables.
+3. Something must be renamed: a copy whose names are all kept and whose literals changed
+   has edited values, `near` (literals may change along with a renaming).
+4. A renaming shows itself where a renamed name occurs more than once in the copy (its
+   declaration and its uses change together). When every renamed name occurs only once,
+   each change is one token in one statement, which is a renaming only of a name that is
+   the copy's own (an unused parameter or variable): not a member name (it names a field
+   or method of another object's type) and found nowhere else in the source file (else
+   the token may point at a function, field, import or variable declared outside the
+   copy, whose other occurrences the query does not rename). The copy is `renamed` when
+   most of its renamed names are its own, else `near`: one call, field or global pointed
+   elsewhere is an edited statement.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
@@ -34,6 +56,8 @@ EXACT, RENAMED, NEAR = "exact", "renamed", "near"
 _MEMBER_AFTER = np.array([token_hash(t) for t in (b".", b"->", b"::", b"?.")], np.uint32)
 _KEY_AFTER = np.array([token_hash(t) for t in (b"(", b",", b"{")], np.uint32)
 _KEY_BEFORE = np.array([token_hash(t) for t in (b"=", b":")], np.uint32)
+Copy = tuple[np.ndarray, np.ndarray]  # aligned query and source token positions
+_NONE = np.zeros(0, np.int64)
 
 
 class Aligned(Protocol):
@@ -53,50 +77,79 @@ def classify(q: TokenStream, s: TokenStream, chain: Sequence[Aligned]) -> str:
     """The match type of a chain (spans in query and source order)."""
     if not chain:
         return NEAR
-    parts = _extended(q, s, chain)
-    if parts is None:
+    copy = _extended(q, s, chain)
+    if copy is None:
         return NEAR
-    qi = np.concatenate([np.arange(a, b) for a, b, _, _ in parts])
-    si = np.concatenate([np.arange(a, b) for _, _, a, b in parts])
-    same = q.text_hash[qi] == s.text_hash[si]
-    if bool(same.all()):
+    qi, si = copy
+    if bool(np.all(q.text_hash[qi] == s.text_hash[si])):
         return EXACT
-    return RENAMED if _consistent(q, s, qi, si) else NEAR
+    return RENAMED if _renaming(q, s, qi, si) else NEAR
 
 
-def _extended(
-    q: TokenStream, s: TokenStream, chain: Sequence[Aligned]
-) -> list[tuple[int, int, int, int]] | None:
+def _extended(q: TokenStream, s: TokenStream, chain: Sequence[Aligned]) -> Copy | None:
     """The chain with its gaps and ends filled where both sides hold the same structure;
     None when a gap or an end shows an edit."""
-    parts = [(chain[0].qa, chain[0].qb, chain[0].sa, chain[0].sb)]
-    for sp in chain[1:]:
-        _, qb, _, sb = parts[-1]
-        if not _same_structure(q, s, qb, sp.qa, sb, sp.sa):
+    qs, ss = [np.arange(chain[0].qa, chain[0].qb)], [np.arange(chain[0].sa, chain[0].sb)]
+    for prev, sp in itertools.pairwise(chain):
+        if sp.qa < prev.qb or sp.sa < prev.sb:
             return None
-        parts.append((qb, sp.qb, sb, sp.sb))
-    qa, sa = parts[0][0], parts[0][2]
-    qb, sb = parts[-1][1], parts[-1][3]
-    uq = _unit(q, qa, qb)
+        gap = _solid(q, prev.qb, sp.qa), _solid(s, prev.sb, sp.sa)
+        if not _same_structure(q, s, *gap):
+            return None
+        qs += [gap[0], np.arange(sp.qa, sp.qb)]
+        ss += [gap[1], np.arange(sp.sa, sp.sb)]
+    ends = _ends(q, s, chain[0], chain[-1])
+    if ends is None:
+        return None
+    (ql, sl), (qt, st) = ends
+    return np.concatenate([ql, *qs, qt]), np.concatenate([sl, *ss, st])
+
+
+def _ends(
+    q: TokenStream, s: TokenStream, first: Aligned, last: Aligned
+) -> tuple[Copy, Copy] | None:
+    """What lies between the copy and the edges of the query's function, on both sides;
+    None when an end shows an edit (empty ends outside functions)."""
+    uq = _unit(q, first.qa, last.qb)
     if uq is None:
-        return parts
-    us = _unit(s, sa, sb) or (sa - (qa - uq[0]), sb + (uq[1] - qb))  # stored: no units
-    lead, tail = (uq[0], qa, us[0], sa), (qb, uq[1], sb, us[1])
-    for a, b, c, d in (lead, tail):
-        if (a == b) != (c == d):
+        return (_NONE, _NONE), (_NONE, _NONE)
+    lead_q, tail_q = _solid(q, uq[0], first.qa), _solid(q, last.qb, uq[1])
+    us = _unit(s, first.sa, last.sb)
+    if us is None:  # a stored source has no units: as many tokens as the query has
+        lead_s, tail_s = _before(s, first.sa, len(lead_q)), _after(s, last.sb, len(tail_q))
+    else:
+        lead_s, tail_s = _solid(s, us[0], first.sa), _solid(s, last.sb, us[1])
+    for qe, se in ((lead_q, lead_s), (tail_q, tail_s)):
+        if (len(qe) == 0) != (len(se) == 0):
             return None  # one side reaches its function's edge, the other does not
-        if c < 0 or d > len(s) or not _same_structure(q, s, a, b, c, d):
+        if not _same_structure(q, s, qe, se):
             return None
-    return [lead, *parts, tail]
+    return (lead_q, lead_s), (tail_q, tail_s)
 
 
-def _same_structure(q: TokenStream, s: TokenStream, qa: int, qb: int, sa: int, sb: int) -> bool:
-    """Query [qa, qb) and source [sa, sb) are as long and each token is equal, or equal in
-    the abstracted view (a snippet parsed alone may class a token otherwise)."""
-    if qb - qa != sb - sa or qb < qa:
+def _solid(stream: TokenStream, a: int, b: int) -> np.ndarray:
+    """Positions in [a, b) of the tokens that hold bytes."""
+    at = np.arange(a, max(a, b))
+    return at[stream.end[a:b] > stream.start[a:b]]
+
+
+def _before(stream: TokenStream, at: int, n: int) -> np.ndarray:
+    """The n tokens holding bytes just before position at (fewer at the file's start)."""
+    return _solid(stream, max(0, at - 2 * n - 8), at)[-n:] if n else _NONE
+
+
+def _after(stream: TokenStream, at: int, n: int) -> np.ndarray:
+    """The n tokens holding bytes from position at on (fewer at the file's end)."""
+    return _solid(stream, at, min(len(stream), at + 2 * n + 8))[:n]
+
+
+def _same_structure(q: TokenStream, s: TokenStream, qi: np.ndarray, si: np.ndarray) -> bool:
+    """As many tokens on each side, each equal or equal in the abstracted view (a
+    snippet parsed alone may class a token otherwise)."""
+    if len(qi) != len(si):
         return False
-    same = q.text_hash[qa:qb] == s.text_hash[sa:sb]
-    return bool(np.all(same | (q.abstract[qa:qb] == s.abstract[sa:sb])))
+    same = q.text_hash[qi] == s.text_hash[si]
+    return bool(np.all(same | (q.abstract[qi] == s.abstract[si])))
 
 
 def _unit(stream: TokenStream, a: int, b: int) -> tuple[int, int] | None:
@@ -111,23 +164,26 @@ def _unit(stream: TokenStream, a: int, b: int) -> tuple[int, int] | None:
     return int(narrowest[0]), int(narrowest[1])
 
 
-def _consistent(q: TokenStream, s: TokenStream, qi: np.ndarray, si: np.ndarray) -> bool:
-    """The identifiers follow one renaming over the copy, member names and keys apart
-    from other names: each query name stands for one source name, and a source name that
-    two query names stand for keeps its own name in some places and a new name, used more
-    than once, in others (a variable renamed where its namesake attribute was not)."""
+def _renaming(q: TokenStream, s: TokenStream, qi: np.ndarray, si: np.ndarray) -> bool:
+    """The names that differ over the copy are one renaming (rules 1 to 4 above)."""
     names = q.kind[qi] == IDENTIFIER
     qn, sn = qi[names], si[names]
-    member = _members(s, sn)
-    for role in (member, ~member):
-        qs, ss = q.text_hash[qn[role]].tolist(), s.text_hash[sn[role]].tolist()
-        pairs = Counter(zip(qs, ss, strict=True))
+    qh, sh = q.text_hash[qn], s.text_hash[sn]
+    changed = qh != sh
+    if not bool(changed.any()):
+        return False  # rule 3: only literals changed
+    member = _members(s, sn, changed)
+    role = _scopes(q, qn) * 2 + member
+    for r in np.unique(role).tolist():
+        pairs = Counter(zip(qh[role == r].tolist(), sh[role == r].tolist(), strict=True))
         if not _one_renaming(pairs):
             return False
-    return True
+    return _shown(s, qh[changed], sh[changed], member[changed])
 
 
 def _one_renaming(pairs: Counter[tuple[int, int]]) -> bool:
+    """Each query name stands for one source name, and a source name two query names
+    stand for is kept in some places and renamed, more than once, in the others."""
     targets: dict[int, int] = {}
     sources: dict[int, list[tuple[int, int]]] = {}
     for (a, b), n in pairs.items():
@@ -143,10 +199,34 @@ def _one_renaming(pairs: Counter[tuple[int, int]]) -> bool:
     return True
 
 
-def _members(stream: TokenStream, at: np.ndarray) -> np.ndarray:
-    """Which tokens at these positions are member names or keys (by their neighbours)."""
-    text = stream.text_hash
+def _shown(s: TokenStream, qh: np.ndarray, sh: np.ndarray, member: np.ndarray) -> bool:
+    """Rule 4: a renamed name occurs more than once in the copy, or most renamed names are
+    the copy's own (no member name, and found nowhere else in the source file)."""
+    pairs = Counter(zip(qh.tolist(), sh.tolist(), strict=True))
+    if max(pairs.values()) > 1:
+        return True
+    here = Counter(sh.tolist())
+    alone = np.array([np.count_nonzero(s.text_hash == h) == here[h] for h in sh.tolist()])
+    return bool(np.mean(alone & ~member) > 0.5)
+
+
+def _scopes(q: TokenStream, at: np.ndarray) -> np.ndarray:
+    """The innermost function holding each query position (-1: outside functions)."""
+    scope = np.full(len(at), -1, np.int64)
+    units = q.units
+    if len(units) == 0 or len(at) == 0:
+        units = units[:0]
+    else:
+        units = units[(units[:, 1] > at.min()) & (units[:, 0] <= at.max())]
+    for k in np.argsort(units[:, 0] - units[:, 1], kind="stable").tolist():  # widest first
+        scope[(at >= units[k, 0]) & (at < units[k, 1])] = k
+    return scope
+
+
+def _members(s: TokenStream, at: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    """Which source positions are member names, or keys kept (rule 2), by neighbours."""
+    text = s.text_hash
     before = np.where(at > 0, text[np.maximum(at - 1, 0)], 0)
     after = np.where(at + 1 < len(text), text[np.minimum(at + 1, len(text) - 1)], 0)
-    key = np.isin(before, _KEY_AFTER) & np.isin(after, _KEY_BEFORE)
+    key = np.isin(before, _KEY_AFTER) & np.isin(after, _KEY_BEFORE) & ~changed
     return np.isin(before, _MEMBER_AFTER) | key
