@@ -5,12 +5,13 @@ identical boilerplate out of spans, and a renamed name at a function's edge is l
 them. So the copy is first extended over what lies between and around its spans:
 - between two spans, the tokens skipped on each side are the same copy when they are as
   many and equal in the abstracted view (names and literals aside);
-- at each end, up to the edge of the query's function (unit) that holds it: the tokens
-  left out are the same copy when the source has as many there and they are equal in that
-  view; when the source's function is known (an index stores no units) and one side
-  reaches its function's edge while the other does not, a statement was added or removed
-  there. Nothing is judged at the ends of a fragment of a body or of code outside
-  functions.
+- at each end, up to the edge of the query's function (unit) that holds it (the innermost
+  holding the whole copy, else the innermost holding that end, so a copy that starts
+  before a function and stops inside it is judged at its stop): the tokens left out are
+  the same copy when the source has as many there and they are equal in that view; when
+  the source's function is known (an index stores no units) and one side reaches its
+  function's edge while the other does not, a statement was added or removed there.
+  Nothing is judged at the ends of a fragment of a body or of code outside functions.
 A token of no bytes (a parser's error recovery inserts one for a missing `;` or `)`)
 holds no code and is left out on both sides.
 
@@ -33,11 +34,12 @@ stated in terms of what the code means:
    declaration and its uses change together). When every renamed name occurs only once,
    each change is one token in one statement, which is a renaming only of a name that is
    the copy's own (an unused parameter or variable): not a member name (it names a field
-   or method of another object's type) and found nowhere else in the source file (else
-   the token may point at a function, field, import or variable declared outside the
-   copy, whose other occurrences the query does not rename). The copy is `renamed` when
-   most of its renamed names are its own, else `near`: one call, field or global pointed
-   elsewhere is an edited statement.
+   or method of another object's type), not a called name other than the function's own
+   (a function the copy calls once is declared outside it), and found nowhere else in the
+   source file (else the token may point at a function, field, import or variable
+   declared outside the copy, whose other occurrences the query does not rename). The
+   copy is `renamed` when most of its renamed names are its own, else `near`: one call,
+   field or global pointed elsewhere is an edited statement.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from attribution.core.tokenize import TokenStream, token_hash
 EXACT, RENAMED, NEAR = "exact", "renamed", "near"
 _MEMBER_AFTER = np.array([token_hash(t) for t in (b".", b"->", b"::", b"?.")], np.uint32)
 _KEY_AFTER = np.array([token_hash(t) for t in (b"(", b",", b"{")], np.uint32)
+_OPEN = token_hash(b"(")
 _KEY_BEFORE = np.array([token_hash(t) for t in (b"=", b":")], np.uint32)
 Copy = tuple[np.ndarray, np.ndarray]  # aligned query and source token positions
 _NONE = np.zeros(0, np.int64)
@@ -108,23 +111,52 @@ def _extended(q: TokenStream, s: TokenStream, chain: Sequence[Aligned]) -> Copy 
 def _ends(
     q: TokenStream, s: TokenStream, first: Aligned, last: Aligned
 ) -> tuple[Copy, Copy] | None:
-    """What lies between the copy and the edges of the query's function, on both sides;
-    None when an end shows an edit (empty ends outside functions)."""
-    uq = _unit(q, first.qa, last.qb)
+    """What lies between each end of the copy and the edge of the function holding it
+    (the innermost holding the whole copy, else the innermost holding that end); None when
+    an end shows an edit. Ends outside functions are empty."""
+    whole_q, whole_s = _unit(q, first.qa, last.qb), _unit(s, first.sa, last.sb)
+    lead = _end(
+        q,
+        s,
+        first.qa,
+        first.sa,
+        whole_q or _unit(q, first.qa, first.qa + 1),
+        whole_s or _unit(s, first.sa, first.sa + 1),
+        lead=True,
+    )
+    tail = _end(
+        q,
+        s,
+        last.qb,
+        last.sb,
+        whole_q or _unit(q, last.qb - 1, last.qb),
+        whole_s or _unit(s, last.sb - 1, last.sb),
+        lead=False,
+    )
+    return None if lead is None or tail is None else (lead, tail)
+
+
+def _end(
+    q: TokenStream,
+    s: TokenStream,
+    qat: int,
+    sat: int,
+    uq: tuple[int, int] | None,
+    us: tuple[int, int] | None,
+    *,
+    lead: bool,
+) -> Copy | None:
+    """The tokens from the copy's end at (qat, sat) to the function's edge on each side."""
     if uq is None:
-        return (_NONE, _NONE), (_NONE, _NONE)
-    lead_q, tail_q = _solid(q, uq[0], first.qa), _solid(q, last.qb, uq[1])
-    us = _unit(s, first.sa, last.sb)
+        return _NONE, _NONE
+    qe = _solid(q, uq[0], qat) if lead else _solid(q, qat, uq[1])
     if us is None:  # a stored source has no units: as many tokens as the query has
-        lead_s, tail_s = _before(s, first.sa, len(lead_q)), _after(s, last.sb, len(tail_q))
+        se = _before(s, sat, len(qe)) if lead else _after(s, sat, len(qe))
     else:
-        lead_s, tail_s = _solid(s, us[0], first.sa), _solid(s, last.sb, us[1])
-    for qe, se in ((lead_q, lead_s), (tail_q, tail_s)):
-        if (len(qe) == 0) != (len(se) == 0):
-            return None  # one side reaches its function's edge, the other does not
-        if not _same_structure(q, s, qe, se):
-            return None
-    return (lead_q, lead_s), (tail_q, tail_s)
+        se = _solid(s, us[0], sat) if lead else _solid(s, sat, us[1])
+    if (len(qe) == 0) != (len(se) == 0):
+        return None  # one side reaches its function's edge, the other does not
+    return (qe, se) if _same_structure(q, s, qe, se) else None
 
 
 def _solid(stream: TokenStream, a: int, b: int) -> np.ndarray:
@@ -178,7 +210,7 @@ def _renaming(q: TokenStream, s: TokenStream, qi: np.ndarray, si: np.ndarray) ->
         pairs = Counter(zip(qh[role == r].tolist(), sh[role == r].tolist(), strict=True))
         if not _one_renaming(pairs):
             return False
-    return _shown(s, qh[changed], sh[changed], member[changed])
+    return _shown(q, s, qn[changed], sh[changed], member[changed])
 
 
 def _one_renaming(pairs: Counter[tuple[int, int]]) -> bool:
@@ -199,15 +231,18 @@ def _one_renaming(pairs: Counter[tuple[int, int]]) -> bool:
     return True
 
 
-def _shown(s: TokenStream, qh: np.ndarray, sh: np.ndarray, member: np.ndarray) -> bool:
+def _shown(
+    q: TokenStream, s: TokenStream, at: np.ndarray, sh: np.ndarray, member: np.ndarray
+) -> bool:
     """Rule 4: a renamed name occurs more than once in the copy, or most renamed names are
-    the copy's own (no member name, and found nowhere else in the source file)."""
-    pairs = Counter(zip(qh.tolist(), sh.tolist(), strict=True))
+    the copy's own (not a member or a called name, found nowhere else in the source file).
+    at: the renamed query positions, sh: their source names."""
+    pairs = Counter(zip(q.text_hash[at].tolist(), sh.tolist(), strict=True))
     if max(pairs.values()) > 1:
         return True
     here = Counter(sh.tolist())
     alone = np.array([np.count_nonzero(s.text_hash == h) == here[h] for h in sh.tolist()])
-    return bool(np.mean(alone & ~member) > 0.5)
+    return bool(np.mean(alone & ~member & ~_called(q, at)) > 0.5)
 
 
 def _scopes(q: TokenStream, at: np.ndarray) -> np.ndarray:
@@ -230,3 +265,16 @@ def _members(s: TokenStream, at: np.ndarray, changed: np.ndarray) -> np.ndarray:
     after = np.where(at + 1 < len(text), text[np.minimum(at + 1, len(text) - 1)], 0)
     key = np.isin(before, _KEY_AFTER) & np.isin(after, _KEY_BEFORE) & ~changed
     return np.isin(before, _MEMBER_AFTER) | key
+
+
+def _called(q: TokenStream, at: np.ndarray) -> np.ndarray:
+    """Which query positions are names called (followed by `(`), other than the name a
+    function is declared with (the first called name of the function)."""
+    text = q.text_hash
+    calls = (q.kind[:-1] == IDENTIFIER) & (text[1:] == _OPEN)
+    called = np.isin(at, np.flatnonzero(calls))
+    for k in np.flatnonzero(called).tolist():
+        unit = _unit(q, int(at[k]), int(at[k]) + 1)
+        if unit is not None and calls[unit[0] : unit[1]].argmax() + unit[0] == at[k]:
+            called[k] = False  # the function's own name
+    return called
