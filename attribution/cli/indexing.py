@@ -59,6 +59,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             report = build_on_ray(
                 args.sources, root, config=cfg, shards=shards, address=args.address,
                 limits=limits, opt_out=opt_out, num_cpus=args.jobs,
+                shrink=getattr(args, "replace", False),
             )  # fmt: skip
         except RayUnavailable as err:
             return fail(str(err))

@@ -20,10 +20,12 @@ import numpy as np
 from attribution.core import sketch
 from attribution.core.config import Config
 from attribution.core.fingerprint import fingerprints
+from attribution.core.license_header import LATER_CHARS
 from attribution.core.licenses import RepoContext
 from attribution.core.tokenize import tokenize
 from attribution.index import codec, kept
 from attribution.index.format import MANIFEST_FILE, read_manifest
+from attribution.index.guards import check_replace as _check_replace
 from attribution.index.ingest import (
     IngestLimits,
     Repository,
@@ -41,7 +43,6 @@ from attribution.index.shards import check as check_shards
 from attribution.index.shards import prepare as prepare_shards
 from attribution.index.workers import die_with_parent
 from attribution.index.writer import (
-    IndexShrinkError,
     check_buildable,
     live_sources,
     locked,
@@ -236,11 +237,13 @@ class Builder:
     def _source_record(self, item: SourceFile) -> SourceRecord:
         ctx = self._context(item.repo)
         head = item.data[:HEAD_CHARS].decode("utf-8", "replace")
+        beyond = item.data[HEAD_CHARS : HEAD_CHARS + LATER_CHARS].decode("utf-8", "replace")
         fa = ctx.attribute_file(
             item.path,
             head,
             declared_license=item.declared_license,
             declared_authors=item.declared_authors,
+            beyond=beyond,
         )
         return SourceRecord(
             repo_name=item.repo.name,
@@ -327,16 +330,6 @@ def build(
     if on_report:
         on_report(report)
     return report
-
-
-def _check_replace(root: Path, report: BuildReport, before: int | None, shrink: bool) -> None:
-    if before is None or not report.files or report.files >= before or shrink:
-        return
-    raise IndexShrinkError(
-        f"the build holds {report.files:,} sources and the index at {root} holds "
-        f"{before:,}: replacing it would remove {before - report.files:,}; nothing was "
-        f"changed (pass --replace to replace it)"
-    )
 
 
 def _shards_for(root: Path, cfg: Config, shards: int | None, replace: bool) -> int:

@@ -30,6 +30,7 @@ from typing import Any
 from attribution.core.config import Config
 from attribution.index.build import Builder, BuildReport
 from attribution.index.format import read_json, write_json
+from attribution.index.guards import Guard
 from attribution.index.ingest import IngestLimits, Skipped
 from attribution.index.maintain import copy_segment
 from attribution.index.optout import OptOut
@@ -37,7 +38,13 @@ from attribution.index.segment import Segment, SegmentWriter
 from attribution.index.shards import ShardedWriter, check_count
 from attribution.index.shards import prepare as prepare_shards
 from attribution.index.units import Unit, plan, plan_key, read_unit
-from attribution.index.writer import check_buildable, locked, new_segment, publish
+from attribution.index.writer import (
+    IndexShrinkError,
+    check_buildable,
+    locked,
+    new_segment,
+    publish,
+)
 
 BUILD_DIR = ".build"
 DONE_FILE = "DONE.json"
@@ -181,8 +188,11 @@ def build_on_ray(
     unit_rows: int | None = None,
     num_cpus: int | None = None,
     die_once: int | None = None,
+    shrink: bool = False,
 ) -> BuildReport:
-    """Build a new index (of `shards` shards; None: unsharded) from SOURCEs on Ray.
+    """Build a new index (of `shards` shards; None: unsharded) from SOURCEs on Ray, with
+    the local build's promises (guards.py): nothing indexed leaves the index as it was,
+    fewer sources need `shrink`, the opt-outs kept with the index are honoured.
 
     `die_once` (for tests of retries): the first attempt of that unit's task kills its
     worker process halfway through writing, as a machine lost mid-task would."""
@@ -190,30 +200,71 @@ def build_on_ray(
     root = Path(root).resolve()
     cfg = config or Config()
     n = check_count(shards) if shards is not None else 0
+    given = opt_out or OptOut()
     check_buildable(root)
     with locked(root):
-        if n:
-            prepare_shards(root, n, cfg.build_dict())
-        units = plan(specs, unit_rows) if unit_rows else plan(specs)
-        work = root / BUILD_DIR / plan_key(specs, units, {"config": cfg.build_dict(), "shards": n})
-        work.mkdir(parents=True, exist_ok=True)
-        done = [u for u in units if (work / u.name / DONE_FILE).exists()]
-        todo = [u for u in units if u not in done]
-        task = ray.remote(max_retries=TASK_RETRIES)(_unit_task)
-        args = (str(work), cfg, n, limits or IngestLimits(), opt_out or OptOut(), die_once)
-        reports = [read_json(work / u.name / DONE_FILE) for u in done]
-        reports += ray.get([task.remote(u, *args) for u in todo])
-        merge = ray.remote(max_retries=TASK_RETRIES)(_merge_task)
-        dirs = [str(work / u.name) for u in units]
-        sketch_bytes = cfg.sketch_perm // 8
-        shard_ids = list(range(n)) if n else [None]
-        paths = ray.get([merge.remote(str(root), s, dirs, sketch_bytes) for s in shard_ids])
-        publish(root, [Path(p) for p in paths], cfg.build_dict(), replace=True, n_shards=n)
+        guard = Guard.take(root)
+        report, units = _run_units(ray, specs, root, cfg, n, limits, guard.rules(given),
+                                   unit_rows, die_once)  # fmt: skip
+        try:
+            if guard.allows(report, shrink):
+                _commit(ray, root, cfg, n, units)
+                report.published = True
+        except IndexShrinkError:
+            shutil.rmtree(root / BUILD_DIR, ignore_errors=True)  # refused: as it was
+            raise
         shutil.rmtree(root / BUILD_DIR, ignore_errors=True)
-    report = _total(reports, opt_out)
-    report.blobs = blob_count(root)
-    report.resumed_units = len(done)
+    report.blobs = blob_count(root) if report.published else 0
+    guard.reapply(report, given)
     return report
+
+
+def _run_units(
+    ray: Any,
+    specs: list[str],
+    root: Path,
+    cfg: Config,
+    n: int,
+    limits: IngestLimits | None,
+    rules: OptOut,
+    unit_rows: int | None,
+    die_once: int | None,
+) -> tuple[BuildReport, list[Path]]:
+    """Build every unit not already finished (by an interrupted run) into INDEX/.build:
+    the summed report, and the units' directories in order."""
+    units = plan(specs, unit_rows) if unit_rows else plan(specs)
+    extra: dict[str, Any] = {"config": cfg.build_dict(), "shards": n}
+    if rules:  # other opt-outs, other units: never resume units built without them
+        extra["opt_out"] = _rules_key(rules)
+    work = root / BUILD_DIR / plan_key(specs, units, extra)
+    work.mkdir(parents=True, exist_ok=True)
+    done = [u for u in units if (work / u.name / DONE_FILE).exists()]
+    todo = [u for u in units if u not in done]
+    task = ray.remote(max_retries=TASK_RETRIES)(_unit_task)
+    args = (str(work), cfg, n, limits or IngestLimits(), rules, die_once)
+    reports = [read_json(work / u.name / DONE_FILE) for u in done]
+    reports += ray.get([task.remote(u, *args) for u in todo])
+    report = _total(reports, rules)
+    report.resumed_units = len(done)
+    return report, [work / u.name for u in units]
+
+
+def _rules_key(rules: OptOut) -> list[Any]:
+    """An opt-out list's rules, as text, for a build's work key."""
+    parts = [rules.rules(), sorted(rules.kept_blobs), sorted(rules.kept_sources)]
+    return [*parts, sorted(rules.blobs), sorted(rules.paths), sorted(rules.path_blobs)]
+
+
+def _commit(ray: Any, root: Path, cfg: Config, n: int, units: list[Path]) -> None:
+    """Merge the units' segments into one per shard, then publish them as the index."""
+    if n:
+        prepare_shards(root, n, cfg.build_dict())
+    merge = ray.remote(max_retries=TASK_RETRIES)(_merge_task)
+    dirs = [str(u) for u in units]
+    shard_ids = list(range(n)) if n else [None]
+    sketch_bytes = cfg.sketch_perm // 8
+    paths = ray.get([merge.remote(str(root), s, dirs, sketch_bytes) for s in shard_ids])
+    publish(root, [Path(p) for p in paths], cfg.build_dict(), replace=True, n_shards=n)
 
 
 def _total(reports: list[dict[str, Any]], opt_out: OptOut | None) -> BuildReport:
