@@ -33,13 +33,14 @@ stated in terms of what the code means:
 4. A renaming shows itself where a renamed name occurs more than once in the copy (its
    declaration and its uses change together). When every renamed name occurs only once,
    each change is one token in one statement, which is a renaming only of a name that is
-   the copy's own (an unused parameter or variable): not a member name (it names a field
-   or method of another object's type), not a called name other than the function's own
-   (a function the copy calls once is declared outside it), and found nowhere else in the
-   source file (else the token may point at a function, field, import or variable
-   declared outside the copy, whose other occurrences the query does not rename). The
-   copy is `renamed` when most of its renamed names are its own, else `near`: one call,
-   field or global pointed elsewhere is an edited statement.
+   the copy's own: the name its function is declared with (the first name called in it,
+   not a member name: `def f(`, `int f(`), or an unused parameter or variable, that is a
+   name that is not a member name (it names a field or method of another object's type),
+   not called (a function the copy calls once is declared outside it) and found nowhere
+   else in the source file (else the token may point at a function, field, import or
+   variable declared outside the copy, whose other occurrences the query does not
+   rename). The copy is `renamed` when most of its renamed names are its own, else
+   `near`: one call, field or global pointed elsewhere is an edited statement.
 """
 
 from __future__ import annotations
@@ -235,14 +236,16 @@ def _shown(
     q: TokenStream, s: TokenStream, at: np.ndarray, sh: np.ndarray, member: np.ndarray
 ) -> bool:
     """Rule 4: a renamed name occurs more than once in the copy, or most renamed names are
-    the copy's own (not a member or a called name, found nowhere else in the source file).
+    the copy's own (its function's name, or a name neither member nor called and found
+    nowhere else in the source file).
     at: the renamed query positions, sh: their source names."""
     pairs = Counter(zip(q.text_hash[at].tolist(), sh.tolist(), strict=True))
     if max(pairs.values()) > 1:
         return True
     here = Counter(sh.tolist())
     alone = np.array([np.count_nonzero(s.text_hash == h) == here[h] for h in sh.tolist()])
-    return bool(np.mean(alone & ~member & ~_called(q, at)) > 0.5)
+    called, declared = _calls(q, at)
+    return bool(np.mean(~member & (declared | (alone & ~called))) > 0.5)
 
 
 def _scopes(q: TokenStream, at: np.ndarray) -> np.ndarray:
@@ -267,14 +270,15 @@ def _members(s: TokenStream, at: np.ndarray, changed: np.ndarray) -> np.ndarray:
     return np.isin(before, _MEMBER_AFTER) | key
 
 
-def _called(q: TokenStream, at: np.ndarray) -> np.ndarray:
-    """Which query positions are names called (followed by `(`), other than the name a
-    function is declared with (the first called name of the function)."""
+def _calls(q: TokenStream, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which query positions are names called (followed by `(`), and which of those are
+    the name their function is declared with (its first called name) instead."""
     text = q.text_hash
     calls = (q.kind[:-1] == IDENTIFIER) & (text[1:] == _OPEN)
     called = np.isin(at, np.flatnonzero(calls))
+    declared = np.zeros(len(at), bool)
     for k in np.flatnonzero(called).tolist():
         unit = _unit(q, int(at[k]), int(at[k]) + 1)
         if unit is not None and calls[unit[0] : unit[1]].argmax() + unit[0] == at[k]:
-            called[k] = False  # the function's own name
-    return called
+            declared[k] = True
+    return called & ~declared, declared
