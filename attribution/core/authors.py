@@ -370,6 +370,7 @@ class Scoped:
     text: str  # the license text given with it (DEP-5), may be empty
     statements: tuple[str, ...]
     override: bool = False
+    catch_all: bool = False  # DEP-5 "Files: *": any directory's own license file is nearer
 
 
 def _paragraphs(text: str) -> list[dict[str, str]]:
@@ -412,6 +413,7 @@ def parse_dep5(text: str, prefix: str = "") -> tuple[list[Scoped], str | None] |
                     name.strip(),
                     body,
                     tuple(_statements(p.get("copyright", ""))),
+                    catch_all=p["files"].split() == ["*"],
                 )
             )
     source = re.search(r"https?://\S+", paras[0].get("source", ""))

@@ -6,6 +6,10 @@ comments further in the head (a notice after an include guard, ``"use strict";``
 wrapper or the imports; several notices, each for a borrowed part, are joined with AND).
 Each place is read for pasted license texts (same matcher as license files), short
 notices, GNU notices and their exceptions.
+A notice of its own further on (a comment block with a dated copyright line and a license,
+for code taken from elsewhere) adds its license with AND, whether in the head after the
+leading notice or in the next ``LATER_CHARS`` of the file (found by a plain substring scan
+for "copyright", so a file without one costs a few microseconds).
 Pure: strings in, SPDX ids out.
 """
 
@@ -26,6 +30,8 @@ from attribution.core.license_texts import match_texts, outside
 from attribution.core.obligations import combine, license_ids, normalize
 
 HEAD_CHARS = 8192
+LATER_CHARS = 64 * 1024  # text after the head scanned for notices of borrowed code
+MAX_LATER_BLOCKS = 8  # comment blocks read there at most
 _TRIGGER_WORDS = ("licen", "public domain", "permission", "redistribut", "wtfpl", "gpl", "mit")
 _FULL_TEXT_PHRASES = (
     "permission is hereby granted",
@@ -47,18 +53,71 @@ _MARKERS = ("//", "#", "/*", "*", "--", ";", "%", "<!--", "dnl ", "REM ", '"""',
 _DIRECTIVE = re.compile(r"#\s*(?:include|define|if|ifn?def|endif|else|elif|pragma|import|undef)\b")
 
 
-def header_license(head: str) -> str | None:
+def header_license(head: str, beyond: str = "") -> str | None:
     """The SPDX expression stated by the notices of a file's head (its first ~8 KiB):
-    the leading comments first, else the notice-like comments after them (several: AND)."""
+    the leading comments first, else the notice-like comments after them (several: AND);
+    then the notices of borrowed code after the leading notice and in ``beyond`` (the text
+    after the head, up to ``LATER_CHARS``), with AND."""
     head = head[:HEAD_CHARS]
     code = _CODE_LINE.search(head)
     leading = head[: code.start()] if code else head
     found = region_license(leading)
     rest = head[code.start() :] if code else ""
-    if found or not _notice_like(rest):
-        return found
-    later = [x for x in map(region_license, comment_blocks(rest)) if x]
-    return normalize(later) if later else None  # several notices (one per borrowed part): AND
+    if found:
+        blocks = [b for b in comment_blocks(rest) if _OWN_COPYRIGHT.search(b)]
+        later = [_borrowed(b, found) for b in blocks]
+    else:
+        blocks = list(comment_blocks(rest)) if _notice_like(rest) else []
+        later = [region_license(b) for b in blocks]
+    later += [_borrowed(b, found) for b in own_notices(beyond)]
+    # a later notice naming only licenses of the header adds nothing (and ANDed to a
+    # choice, "MIT OR GPL-2.0-only" AND "MIT", it would take the choice away)
+    named = set(license_ids(found)) if found else set()
+    parts = [x for x in [found, *later] if x and (x == found or set(license_ids(x)) - named)]
+    return normalize(parts) if parts else None  # several notices (one per part): AND
+
+
+def own_notices(text: str) -> list[str]:
+    """The comment blocks of ``text`` (at most ``LATER_CHARS`` of it) holding a dated
+    copyright line and a license word: notices of code taken from elsewhere."""
+    text = text[:LATER_CHARS]
+    blocks: list[str] = []
+    at = _next_copyright(text, 0)
+    while at >= 0 and len(blocks) < MAX_LATER_BLOCKS:
+        start = text.rfind("\n", 0, max(0, at - _BLOCK_BEFORE)) + 1
+        end = text.find("\n", at + _BLOCK_AFTER)
+        end = len(text) if end < 0 else end
+        blocks += [
+            b
+            for b in comment_blocks(text[start:end])
+            if _OWN_COPYRIGHT.search(b) and b not in blocks
+        ]
+        at = _next_copyright(text, end)
+    return blocks
+
+
+def _next_copyright(text: str, start: int) -> int:
+    hits = [i for i in (text.find(w, start) for w in ("opyright", "OPYRIGHT")) if i >= 0]
+    return min(hits) if hits else -1
+
+
+_BLOCK_BEFORE = 1000  # characters read before a copyright line for its comment block
+_BLOCK_AFTER = 3000  # and after it (a pasted license text follows the line)
+_OWN_COPYRIGHT = re.compile(r"(?:copyright\s*(?:\(c\)|©)?|\(c\)|©)\s*\d{4}", re.I)
+
+
+def _borrowed(block: str, found: str | None) -> str | None:
+    """The license of a notice of borrowed code: every license it names (a GNU notice does
+    not hide the others here), less the header's own GNU license named again in another
+    scope ("modified by the htop developers applying GPL-2" in a GPL-2.0-or-later file)."""
+    own = {_gnu_base(i) for i in license_ids(found)} - {None} if found else set()
+    ids = [i for i in header_ids(block, first_only=False) if _gnu_base(i.split()[0]) not in own]
+    return combine(ids, len(ids) > 1 and is_dual(block)) if ids else None
+
+
+def _gnu_base(spdx_id: str) -> str | None:
+    m = re.fullmatch(r"((?:A|L)?GPL-\d\.\d)(?:-only|-or-later)?", spdx_id)
+    return m.group(1) if m else None
 
 
 @lru_cache(maxsize=4096)
@@ -70,7 +129,7 @@ def region_license(region: str) -> str | None:
     return combine(ids, len(ids) > 1 and is_dual(region))
 
 
-def header_ids(head: str) -> list[str]:
+def header_ids(head: str, *, first_only: bool = True) -> list[str]:
     """SPDX ids (``X WITH exception`` where one is granted) named by the notices or pasted
     license texts of a header."""
     lower = head.lower()
@@ -81,7 +140,7 @@ def header_ids(head: str) -> list[str]:
     matches = match_texts(head) if full else []
     granted, rest = exceptions_in(outside(head, matches))
     found = [m.license_id for m in matches]
-    ids = list(dict.fromkeys(found + notices(rest, first_only=True)))
+    ids = list(dict.fromkeys(found + notices(rest, first_only=first_only)))
     return with_exceptions(ids, granted)
 
 

@@ -2,7 +2,7 @@
 
 Pure: a :class:`RepoContext` is built once per repository from the text of its license and
 metadata files, then :meth:`RepoContext.attribute_file` answers for each file from its path
-and the first ~8 KiB of its text.
+and the first ~8 KiB of its text (and the next 64 KiB, scanned for later notices).
 """
 
 from __future__ import annotations
@@ -316,16 +316,19 @@ class RepoContext:
         *,
         declared_license: Sequence[str] | None = None,
         declared_authors: Sequence[str] | None = None,
+        beyond: str = "",
     ) -> FileAttribution:
-        """License, authors and copyright of one file from its path and first ~8 KiB."""
+        """License, authors and copyright of one file from its path and first ~8 KiB;
+        ``beyond``, the text after the head (up to ``LATER_CHARS``), is read for the notices
+        of code taken from elsewhere."""
         warnings: list[str] = []
         facts = self._facts(_parent(path))
         stanza = self._stanza(path)
         found = (
             self._tagged(path, head, warnings)
-            or _header(head, facts)
+            or _header(head, facts, beyond)
             or self._reuse_default
-            or (stanza and _Found(self._stanza_license(stanza), "debian-copyright"))
+            or self._stanza_found(stanza, facts)
             or (self._debian if isinstance(self._debian, _Found) else None)
             or facts.license
             or _table(declared_license)
@@ -400,6 +403,17 @@ class RepoContext:
                 return scoped
         return None
 
+    def _stanza_found(self, stanza: Scoped | None, facts: _DirFacts) -> _Found | None:
+        """Level 3: the DEP-5 stanza naming the file; a catch-all ``Files: *`` stanza gives
+        way to a license file of the file's own directory tree that the root does not hold
+        (gawk's ``missing_d/COPYING.LIB`` under a GPL-3+ ``Files: *``)."""
+        if stanza is None:
+            return None
+        own = facts.file_license
+        if stanza.catch_all and own is not None and own != self._facts("").file_license:
+            return None
+        return _Found(self._stanza_license(stanza), "debian-copyright")
+
     def _stanza_license(self, stanza: Scoped) -> str:
         """A DEP-5 stanza's license: its short name mapped to SPDX; an unknown or ambiguous
         name (Debian's "X11" and "MIT" name several texts) is read from the license text
@@ -420,10 +434,11 @@ class RepoContext:
 _AMBIGUOUS = {"MIT", "X11", "LicenseRef-BSD"}
 
 
-def _header(head: str, facts: _DirFacts) -> _Found | None:
-    """Level 2: the license notices of the file's head (see ``license_header``), refined
-    by the nearest license file (its BSD variant, its exception)."""
-    found = header_license(head)
+def _header(head: str, facts: _DirFacts, beyond: str = "") -> _Found | None:
+    """Level 2: the license notices of the file's head and of borrowed code after it (see
+    ``license_header``), refined by the nearest license file (its BSD variant, its
+    exception)."""
+    found = header_license(head, beyond)
     if found is None:
         return None
     nearest = facts.file_license.expression if facts.file_license else None

@@ -20,6 +20,7 @@ import numpy as np
 from attribution.core import sketch
 from attribution.core.config import Config
 from attribution.core.fingerprint import fingerprints
+from attribution.core.license_header import LATER_CHARS
 from attribution.core.licenses import RepoContext
 from attribution.core.tokenize import tokenize
 from attribution.index import codec, kept
@@ -236,11 +237,13 @@ class Builder:
     def _source_record(self, item: SourceFile) -> SourceRecord:
         ctx = self._context(item.repo)
         head = item.data[:HEAD_CHARS].decode("utf-8", "replace")
+        beyond = item.data[HEAD_CHARS : HEAD_CHARS + LATER_CHARS].decode("utf-8", "replace")
         fa = ctx.attribute_file(
             item.path,
             head,
             declared_license=item.declared_license,
             declared_authors=item.declared_authors,
+            beyond=beyond,
         )
         return SourceRecord(
             repo_name=item.repo.name,
