@@ -1,4 +1,4 @@
-"""`attribution index build|add|remove|merge|stats` and `attribution lookup`.
+"""`attribution index build|add|remove|merge|verify|repair|stats` and `attribution lookup`.
 
 Building, merging and stats load lazily: `check` must start fast.
 """
@@ -22,6 +22,7 @@ from attribution.index.store import Index
 
 if TYPE_CHECKING:
     from attribution.index.build import BuildReport
+    from attribution.index.repair import DamagedSegment
 
 
 def _report_build(report: BuildReport) -> None:
@@ -151,10 +152,65 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for line in verdict.problems:
         print(f"damaged: {line}")
     print(
-        f"index {root}: {len(verdict.problems)} damaged; rebuild it from its sources "
-        "('attribution index build SOURCE... --index DIR --replace')"
+        f"index {root}: {len(verdict.problems)} damaged; drop the damaged segments with "
+        f"'attribution index repair --index {root}', or rebuild it from its sources"
     )
     return EXIT_FINDINGS
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    """Drop the damaged segments (after --yes or a yes at the prompt): exit 0 when the
+    index is sound after, 1 when nothing was dropped and something is damaged."""
+    from attribution.index.repair import diagnose, drop
+
+    root = index_dir(args.index)
+    found = diagnose(root)
+    for line in found.unrepairable:
+        print(f"damaged: {line}")
+    for d in found.damaged:
+        for line in d.problems:
+            print(f"damaged: {line}")
+        print(f"  segment {d.name}: {_held_text(d)}")
+    if not found.damaged and not found.unrepairable:
+        print(f"index {root} is sound (every byte checked); nothing to repair")
+        return EXIT_CLEAN
+    if found.unrepairable:
+        return fail(
+            f"index {root}: repair drops damaged segments only; rebuild the index from its "
+            "sources ('attribution index build SOURCE... --index DIR --replace')"
+        )
+    what = f"{len(found.damaged)} damaged segment(s) holding {found.sources:,} sources"
+    if not args.yes and not _confirmed(f"drop {what}? [y/N] "):
+        print(f"nothing was changed; run again with --yes to drop {what}")
+        return EXIT_FINDINGS
+    drop(found)
+    print(
+        f"dropped {what}; the index at {root} serves the rest. Adding their SOURCEs again "
+        f"brings them back ('attribution index add SOURCE... --index {root}')"
+    )
+    return EXIT_CLEAN
+
+
+def _held_text(d: DamagedSegment) -> str:
+    from attribution.index.repair import SHOWN_REPOS
+
+    if d.sources is None:
+        return "its sources cannot be counted (SEGMENT.json and meta.sqlite unreadable)"
+    if not d.exact:
+        return f"{d.sources:,} sources as written (meta.sqlite unreadable: no names)"
+    names = ", ".join(printable(r) for r in d.repos[:SHOWN_REPOS])
+    more = f" and {len(d.repos) - SHOWN_REPOS:,} more" if len(d.repos) > SHOWN_REPOS else ""
+    return f"{d.sources:,} sources of {len(d.repos):,} repositories ({names}{more})"
+
+
+def _confirmed(prompt: str) -> bool:
+    """A yes at the terminal; never when stdin is not one (pass --yes there)."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(prompt).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

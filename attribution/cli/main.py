@@ -36,6 +36,7 @@ COMMANDS: dict[str, str | Handler] = {
     "merge": "indexing:cmd_merge",
     "stats": "indexing:cmd_stats",
     "verify": "indexing:cmd_verify",
+    "repair": "indexing:cmd_repair",
     "lookup": "indexing:cmd_lookup",
     "check": "check:cmd_check",
     "scan": "scan:cmd_scan",
@@ -120,6 +121,9 @@ def _index_parsers(commands: Commands) -> None:
     p = sub.add_parser("verify", help="check the index's files; name each damaged one")
     _index_arg(p)
     p.add_argument("--deep", action="store_true", help="check every byte against its checksum")
+    p = sub.add_parser("repair", help="drop damaged segments (verify --deep), keep the rest")
+    _index_arg(p)
+    p.add_argument("--yes", action="store_true", help="drop them without asking")
 
 
 def _remove_parser(sub: Commands) -> None:

@@ -32,7 +32,8 @@ META_HASH_AT_OPEN = 64 << 20
 def repair_hint(root: Path | str) -> str:
     return (
         f"run 'attribution index verify --deep --index {root}' to name every damaged "
-        f"file, then rebuild the index from its sources ('attribution index build')"
+        f"file, then 'attribution index repair --index {root}' to drop the damaged "
+        f"segments (or rebuild the index from its sources)"
     )
 
 

@@ -56,6 +56,13 @@ def verify(root: str | Path, *, deep: bool = False) -> Verdict:
     return out
 
 
+def check_deletions(root: Path, name: str | None) -> list[str]:
+    """The problems of an index's deletion list, a line each (empty: sound)."""
+    out = Verdict()
+    _check_deletions(root, name, out)
+    return out.problems
+
+
 def _line(err: BaseException) -> str:
     text = " ".join(str(err).split())
     return text.split("; run 'attribution index verify")[0]
@@ -79,8 +86,18 @@ def _check_deletions(root: Path, name: str | None, out: Verdict) -> None:
         out.problems.append(f"{path}: not a sorted list of source ids")
 
 
+def check_segment(path: Path, deep: bool = True) -> list[str]:
+    """The damaged files of one segment, a line each (empty: sound)."""
+    out = Verdict()
+    _check_segment(path, deep, out)
+    return out.problems
+
+
 def _check_segment(path: Path, deep: bool, out: Verdict) -> None:
     out.segments += 1
+    if not path.is_dir():
+        out.problems.append(f"{path}: the segment is missing")
+        return
     try:
         seg = Segment(path)
     except IndexFormatError as err:
