@@ -32,6 +32,7 @@ MIN_CANDIDATE_SCORE = 3.0  # an exact k-gram hit weighs 2, an abstracted one 1
 CANDIDATE_RATIO = 0.2  # candidates far below the best one are not aligned
 EARLY_STOP_RANK = 4  # always align at least this many candidates
 EARLY_STOP_RATIO = 0.75  # once the query is covered, skip candidates this much weaker
+NEAR_K = 8  # sketch neighbours asked per query sketch
 
 
 class QueryError(ValueError):
@@ -96,6 +97,38 @@ class IndexView(Protocol):
 
     def content(self, blob: int) -> bytes:
         """The stored text of a blob."""
+        ...
+
+
+Postings = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+class Batched(Protocol):
+    """Optional hooks of an IndexView that answers elsewhere (index/fanout.py): each asks
+    what the search will need in one round of calls instead of one call per item. The
+    answers are the same as the plain IndexView's; an index without them is asked item
+    by item."""
+
+    def gather(
+        self,
+        asks: list[tuple[str, np.ndarray]],
+        max_df: int,
+        sketches: np.ndarray,
+        k: int,
+        names: np.ndarray,
+    ) -> tuple[list[Postings], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per (view, hashes): (index into hashes, blob) of the live postings of the hashes
+        held by at most max_df blobs (the others' postings may be left out), and per hash
+        its document frequency (0 when no live blob holds it); and near(sketches, k).
+        names: identifier hashes name_df may be asked about later."""
+        ...
+
+    def prefetch_tokens(self, blobs: list[int]) -> None:
+        """Fetch the token streams of these blobs now (tokens() will be asked)."""
+        ...
+
+    def prefetch_sources(self, blobs: list[int]) -> None:
+        """Fetch the sources of these blobs now (sources() will be asked)."""
         ...
 
 
@@ -180,6 +213,7 @@ def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
         return []  # only boilerplate: no alignment could reach min_tokens of evidence
     found: list[Found] = []
     covered = np.zeros(len(query), dtype=bool)
+    _prefetch(index, "prefetch_tokens", [blob for blob, _ in candidates])
     for rank, (blob, weight) in enumerate(candidates):
         if (
             rank >= EARLY_STOP_RANK
@@ -196,46 +230,88 @@ def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
     return found
 
 
+def _prefetch(index: IndexView, hook: str, blobs: list[int]) -> None:
+    """Call one of Batched's prefetch hooks, when the index has it."""
+    fetch = getattr(index, hook, None)
+    if fetch is not None and blobs:
+        fetch(blobs)
+
+
 def _look_up(
     query: TokenStream, index: IndexView, cfg: Config
 ) -> tuple[list[tuple[int, float]], dict[str, np.ndarray], np.ndarray]:
     """Candidate blobs (most shared fingerprints first, plus sketch neighbours); for each
     view which query tokens lie in at least one k-gram rare enough to be evidence; and the
     document frequency of each abstracted k-gram of the query (0: not indexed)."""
-    streams = {"exact": query.text_hash, "abstract": query.abstract}
     n = len(query)
-    score: dict[int, float] = {}
-    rare_hit: set[int] = set()  # blobs sharing a k-gram few indexed blobs hold
+    posts, near = _gather(query, index, cfg)
     rare: dict[str, np.ndarray] = {}
-    abstract_df = np.zeros(0, dtype=np.int64)
-    for view, weight in (("exact", 2.0), ("abstract", 1.0)):
-        hashes = kgram_hashes(streams[view], cfg.k)
-        qidx, blobs, df = index.lookup(view, hashes)
-        common = np.zeros(hashes.shape[0], dtype=bool)
-        common[qidx[df > cfg.max_df]] = True
-        if view == "abstract":
-            abstract_df = np.zeros(hashes.shape[0], dtype=np.int64)
-            abstract_df[qidx] = df
-        rare[view] = rare_tokens(common, cfg.k, n)
+    rare_hit: list[np.ndarray] = []  # blobs sharing a k-gram few indexed blobs hold
+    hit_blobs, hit_weights = [], []
+    for (view, weight), (qidx, blobs, df_hash) in zip(
+        (("exact", 2.0), ("abstract", 1.0)), posts, strict=True
+    ):
+        rare[view] = rare_tokens(df_hash > cfg.max_df, cfg.k, n)
+        df = df_hash[qidx]
         keep = df <= cfg.max_df
-        rare_hit.update(blobs[df <= cfg.rare_df].tolist())
+        rare_hit.append(blobs[df <= cfg.rare_df])
         key = np.unique(blobs[keep].astype(np.int64) * (n + 1) + qidx[keep])
         uniq, counts = np.unique(key // (n + 1), return_counts=True)
-        for blob, c in zip(uniq.tolist(), counts.tolist(), strict=True):
-            score[blob] = score.get(blob, 0.0) + weight * c
-    for blob, sim in _near_candidates(query, index, cfg).items():
-        score[blob] = max(score.get(blob, 0.0), sim * cfg.k)
-    ranked = sorted(score, key=lambda b: (-score[b], b))[: cfg.max_candidates]
-    if ranked:
+        hit_blobs.append(uniq)
+        hit_weights.append(weight * counts)
+    blobs, score = _scores(hit_blobs, hit_weights, _near_candidates(near, cfg), cfg.k)
+    order = np.lexsort((blobs, -score))[: cfg.max_candidates]
+    ranked, top = blobs[order], score[order]
+    if ranked.size:
         # below MIN_CANDIDATE_SCORE, a blob sharing a rare k-gram is still worth aligning:
         # a short renamed copy keeps only one or two abstracted fingerprints of its source
-        relative = CANDIDATE_RATIO * score[ranked[0]]
-        ranked = [
-            b
-            for b in ranked
-            if score[b] >= relative and (score[b] >= MIN_CANDIDATE_SCORE or b in rare_hit)
-        ]
-    return [(b, score[b]) for b in ranked], rare, abstract_df
+        rare_blob = np.isin(ranked, np.concatenate(rare_hit))
+        ok = (top >= CANDIDATE_RATIO * top[0]) & ((top >= MIN_CANDIDATE_SCORE) | rare_blob)
+        ranked, top = ranked[ok], top[ok]
+    return list(zip(ranked.tolist(), top.tolist(), strict=True)), rare, posts[1][2]
+
+
+def _gather(
+    query: TokenStream, index: IndexView, cfg: Config
+) -> tuple[list[Postings], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Both views' postings (those of k-grams over max_df blobs may be left out) with
+    each k-gram's document frequency, and the sketch neighbours of the query."""
+    streams = (("exact", query.text_hash), ("abstract", query.abstract))
+    asks = [(view, kgram_hashes(tokens, cfg.k)) for view, tokens in streams]
+    sketches = _query_sketches(query, cfg)
+    gather = getattr(index, "gather", None)
+    if gather is not None:
+        names = np.unique(query.text_hash[query.kind == IDENTIFIER])
+        result: tuple[list[Postings], tuple[np.ndarray, np.ndarray, np.ndarray]]
+        result = gather(asks, max(cfg.max_df, cfg.rare_df), sketches, NEAR_K, names)
+        return result
+    posts = []
+    for view, hashes in asks:
+        qidx, blobs, df = index.lookup(view, hashes)
+        df_hash = np.zeros(hashes.shape[0], dtype=np.int64)
+        df_hash[qidx] = df
+        posts.append((qidx, blobs, df_hash))
+    empty = np.zeros(0, dtype=np.int64)
+    near = index.near(sketches, NEAR_K) if len(sketches) else (empty, empty, np.zeros(0))
+    return posts, near
+
+
+def _scores(
+    hit_blobs: list[np.ndarray], hit_weights: list[np.ndarray], near: dict[int, float], k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate blob (sorted) and its score: its weighted shared k-grams, or its
+    sketch similarity times k when that is more."""
+    blobs, inverse = np.unique(np.concatenate(hit_blobs), return_inverse=True)
+    weights = np.concatenate(hit_weights).astype(np.float64)
+    score = np.bincount(inverse, weights=weights, minlength=blobs.shape[0])
+    if not near:
+        return blobs, score
+    near_blobs = np.array(list(near), dtype=np.int64)
+    near_score = np.array(list(near.values()), dtype=np.float64) * k
+    blobs, inverse = np.unique(np.concatenate([blobs, near_blobs]), return_inverse=True)
+    best = np.zeros(blobs.shape[0], dtype=np.float64)
+    np.maximum.at(best, inverse, np.concatenate([score, near_score]))
+    return blobs, best
 
 
 def rare_structure_share(abstract_df: np.ndarray, qa: int, qb: int, k: int, rare_df: int) -> float:
@@ -259,7 +335,7 @@ def rare_tokens(common_kgrams: np.ndarray, k: int, n: int) -> np.ndarray:
     return (csum[hi] - csum[lo]) > 0
 
 
-def _near_candidates(query: TokenStream, index: IndexView, cfg: Config) -> dict[int, float]:
+def _query_sketches(query: TokenStream, cfg: Config) -> np.ndarray:
     abstract = query.abstract
     units = query.units
     if len(units) == 0 or len(query) > 4 * cfg.sketch_min_tokens:
@@ -267,9 +343,13 @@ def _near_candidates(query: TokenStream, index: IndexView, cfg: Config) -> dict[
     sketches, _ = sketch.unit_sketches(
         abstract, units, cfg.sketch_shingle, cfg.sketch_perm, cfg.sketch_min_tokens
     )
-    if len(sketches) == 0:
-        return {}
-    _, blobs, sims = index.near(sketches, 8)
+    return sketches
+
+
+def _near_candidates(
+    near: tuple[np.ndarray, np.ndarray, np.ndarray], cfg: Config
+) -> dict[int, float]:
+    _, blobs, sims = near
     out: dict[int, float] = {}
     for blob, sim in zip(blobs.tolist(), sims.tolist(), strict=True):
         if sim >= cfg.near_threshold:
@@ -323,6 +403,7 @@ def _align_blob(
 def _group(found: list[Found], index: IndexView) -> list[Found]:
     """One match per distinct matched content; identical contents pool their sources."""
     groups: dict[tuple[Any, ...], list[Found]] = {}
+    _prefetch(index, "prefetch_sources", sorted({f.blob for f in found}))
     for f in found:
         f.sources = index.sources(f.blob)
         if f.sources:  # else every source of this blob was removed

@@ -129,6 +129,72 @@ class FannedIndex:
         q, blobs, dist, _, live = top_k(parts, k)
         return q[live], blobs[live], estimate_jaccard(dist[live], sketches.shape[1] * 8)
 
+    # --- core/search.py's Batched hooks: one round of calls each ---------------------------
+    def gather(
+        self,
+        asks: list[tuple[str, np.ndarray]],
+        max_df: int,
+        sketches: np.ndarray,
+        k: int,
+        names: np.ndarray,
+    ) -> tuple[list[search.Postings], tuple[np.ndarray, ...]]:
+        """Both views' postings, the sketch neighbours and the names' frequencies, in one
+        call per shard (each shard leaves out the postings of hashes more than max_df of
+        its blobs hold: more of the index's do)."""
+        wanted = [h for h in names.tolist() if h not in self._names]
+        asked = np.array(wanted, dtype=names.dtype)
+        answers = self._all("look_up_round", asks, max_df, sketches, k, asked)
+        posts = [self._merge_postings([a[0][j] for a in answers]) for j in range(len(asks))]
+        self._remember_names(wanted, [a[2] for a in answers])
+        empty = np.zeros(0, dtype=np.int64)
+        if not len(sketches):
+            return posts, (empty, empty, np.zeros(0))
+        parts: list[tuple[np.ndarray, ...]] = []
+        for s, (q, h, d, r, live) in enumerate(a[1] for a in answers):
+            parts.append((q, self._to_global(s, h), d, r, live))
+        q, blobs, dist, _, live = top_k(parts, k)
+        near = (q[live], blobs[live], estimate_jaccard(dist[live], sketches.shape[1] * 8))
+        return posts, near
+
+    def _merge_postings(self, parts: list[tuple[np.ndarray, ...]]) -> search.Postings:
+        df = np.zeros(parts[0][2].shape[0], dtype=np.int64)
+        live = np.zeros(df.shape[0], dtype=bool)
+        for _, _, counts, alive in parts:
+            df += counts
+            live |= alive
+        blobs = [self._to_global(s, p[1]) for s, p in enumerate(parts)]
+        qidx = np.concatenate([p[0] for p in parts])
+        return qidx, np.concatenate(blobs).astype(np.int64), np.where(live, df, 0)
+
+    def _remember_names(self, wanted: list[int], parts: list[Any]) -> None:
+        if any(part is None for part in parts):
+            return  # a segment without name tables: name_df answers None when asked
+        df = np.zeros(len(wanted), dtype=np.int64)
+        for part in parts:
+            df += part[0]
+        if len(self._names) > NAME_CACHE:
+            self._names.clear()
+        self._names.update(zip(wanted, df.tolist(), strict=True))
+        self._blobs = sum(int(part[1]) for part in parts)
+
+    def prefetch_tokens(self, blobs: list[int]) -> None:
+        self._fetch_many(self._tokens, "tokens_many", blobs)
+
+    def prefetch_sources(self, blobs: list[int]) -> None:
+        self._fetch_many(self._sources, "sources_many", blobs)
+
+    def _fetch_many(self, cache: LRU, method: str, blobs: list[int]) -> None:
+        """The values of the blobs the cache lacks, one call per shard holding some."""
+        by_shard: dict[int, list[tuple[int, int]]] = {}
+        for blob in blobs:
+            if blob not in cache:
+                shard, local = self._to_shard(blob)
+                by_shard.setdefault(shard, []).append((blob, local))
+        pending = {s: self._call(s, method, [lo for _, lo in b]) for s, b in by_shard.items()}
+        for s, p in pending.items():
+            for (blob, _), value in zip(by_shard[s], self._wait(s, p), strict=True):
+                cache.get_or(blob, lambda v=value: v)
+
     def tokens(self, blob: int) -> TokenStream:
         result: TokenStream = self._tokens.get_or(blob, lambda: self._one(blob, "tokens"))
         return result

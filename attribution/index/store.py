@@ -76,6 +76,24 @@ def top_k(parts: list[tuple[np.ndarray, ...]], k: int) -> tuple[np.ndarray, ...]
     return q[keep], h[keep], d[keep], r[keep], live[keep]
 
 
+def _ranges(table: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each hash's postings lie in a sorted fingerprint table: [lo, hi)."""
+    lo = np.searchsorted(table, hashes, side="left").astype(np.int64)
+    return lo, np.searchsorted(table, hashes, side="right").astype(np.int64)
+
+
+def _postings(seg: Segment, view: str, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(index into the hashes, local blob) of the postings in the ranges [lo, hi)."""
+    counts = hi - lo
+    total = int(counts.sum())
+    qidx = np.repeat(np.arange(lo.shape[0]), counts)
+    starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+    blobs = np.asarray(seg.fp_blob[view][starts + np.arange(total)], dtype=np.int64)
+    if total and int(blobs.max()) >= seg.n_blobs:
+        raise damaged(seg.path / f"fp_{view}_blob.npy", "names a blob it does not hold")
+    return qidx, blobs
+
+
 class LRU(OrderedDict[Any, Any]):
     """A least-recently-used cache bounded by the total weight of its values."""
 
@@ -171,6 +189,71 @@ class Index:
         qidx = np.concatenate(parts_q) if parts_q else np.zeros(0, np.int64)
         blobs = np.concatenate(parts_b) if parts_b else np.zeros(0, np.int64)
         return qidx, blobs, df
+
+    def capped(self, view: str, hashes: np.ndarray, max_df: int) -> tuple[np.ndarray, ...]:
+        """postings() without the postings of hashes more than max_df blobs of this index
+        hold (a shard's count is at most the whole index's, so a shard keeps every posting
+        a search may weigh), plus per hash whether a live blob holds it. Counting needs no
+        posting: a hash's blobs are the width of its range in the sorted table."""
+        spans = [_ranges(seg.fp_hash[view], hashes) for seg in self.segments]
+        df = np.zeros(hashes.shape[0], dtype=np.int64)
+        for lo, hi in spans:
+            df += hi - lo
+        wanted = df <= max_df
+        live = np.zeros(hashes.shape[0], dtype=bool)
+        parts_q, parts_b = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for i, (seg, (lo, hi)) in enumerate(zip(self.segments, spans, strict=True)):
+            dead = self.dead[i]
+            if not dead.any():  # every posting is live: fetch only the wanted ones
+                live |= hi > lo
+                qidx, local = _postings(seg, view, lo, np.where(wanted, hi, lo))
+            else:  # which hashes a live blob holds needs every posting
+                qidx, local = _postings(seg, view, lo, hi)
+                alive = ~dead[local]
+                live[qidx[alive]] = True
+                keep = alive & wanted[qidx]
+                qidx, local = qidx[keep], local[keep]
+            parts_q.append(qidx)
+            parts_b.append(local + int(self.bases[i]))
+        return np.concatenate(parts_q), np.concatenate(parts_b), df, live
+
+    def gather(
+        self,
+        asks: list[tuple[str, np.ndarray]],
+        max_df: int,
+        sketches: np.ndarray,
+        k: int,
+        names: np.ndarray,
+    ) -> tuple[list[search.Postings], tuple[np.ndarray, ...]]:
+        """core/search.py's Batched.gather in process (names are not prefetched: name_df
+        reads memory-mapped tables)."""
+        posts = []
+        for view, hashes in asks:
+            qidx, blobs, df, live = self.capped(view, hashes, max_df)
+            posts.append((qidx, blobs, np.where(live, df, 0)))
+        empty = np.zeros(0, dtype=np.int64)
+        near = self.near(sketches, k) if len(sketches) else (empty, empty, np.zeros(0))
+        return posts, near
+
+    def look_up_round(
+        self,
+        asks: list[tuple[str, np.ndarray]],
+        max_df: int,
+        sketches: np.ndarray,
+        k: int,
+        names: np.ndarray,
+    ) -> tuple[list[tuple[np.ndarray, ...]], tuple[np.ndarray, ...] | None, Any]:
+        """A shard's part of a search's first round (index/fanout.py): capped postings per
+        ask, the nearest sketch rows and the names' document frequencies."""
+        posts = [self.capped(view, hashes, max_df) for view, hashes in asks]
+        near = self.near_rows(sketches, k) if len(sketches) else None
+        return posts, near, self.name_df(names)
+
+    def tokens_many(self, blobs: list[int]) -> list[TokenStream]:
+        return [self.tokens(b) for b in blobs]
+
+    def sources_many(self, blobs: list[int]) -> list[list[search.Source]]:
+        return [self.sources(b) for b in blobs]
 
     def name_df(self, hashes: np.ndarray) -> tuple[np.ndarray, int] | None:
         """Blobs holding each identifier hash, and blobs in all (None: a segment of the
