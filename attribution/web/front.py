@@ -2,9 +2,10 @@
 WSGI app on a small thread pool, so slow clients hold a coroutine, never a thread.
 
 One connection, one coroutine (`serve_connection`): the request line and headers must
-arrive within HEAD_TIMEOUT_S of the first byte (an idle keep-alive connection is closed
-after `keepalive` s), the body within BODY_TIMEOUT_S, and the answer must be taken by the
-client within WRITE_TIMEOUT_S. Past a deadline the answer is 408 (or the connection is
+arrive within ATTRIBUTION_HEAD_TIMEOUT_MS of the first byte (an idle keep-alive
+connection is closed after `keepalive` s), the body within ATTRIBUTION_BODY_TIMEOUT_MS,
+and the answer must be taken by the client within ATTRIBUTION_WRITE_TIMEOUT_MS (settings.py;
+10, 15 and 30 s by default). Past a deadline the answer is 408 (or the connection is
 closed). Only a complete request reaches a thread (`wsgi.call_app`), so 256 connections
 sending one byte a second take no thread from /healthz or a query. Limits: a request line
 over MAX_REQUEST_LINE bytes is 414, headers over MAX_HEAD_BYTES 431, a declared or
@@ -25,11 +26,9 @@ from typing import Any
 
 import h11
 
+from attribution.web.settings import Settings
 from attribution.web.wsgi import Answer, call_app, environ_for
 
-HEAD_TIMEOUT_S = 10.0
-BODY_TIMEOUT_S = 15.0
-WRITE_TIMEOUT_S = 30.0
 MAX_REQUEST_LINE = 4094  # gunicorn's limit, kept
 MAX_HEAD_BYTES = 32 * 1024
 READ_SIZE = 64 * 1024
@@ -53,13 +52,24 @@ class _Closed(Exception):
 
 @dataclass
 class Limits:
-    """The front's deadlines and sizes (defaults above; tests shorten them)."""
+    """The front's deadlines and sizes (defaults: the service settings'; tests shorten them)."""
 
     max_body: int
     keepalive_s: float = 5.0
-    head_timeout_s: float = HEAD_TIMEOUT_S
-    body_timeout_s: float = BODY_TIMEOUT_S
-    write_timeout_s: float = WRITE_TIMEOUT_S
+    head_timeout_s: float = Settings.head_timeout_ms / 1000
+    body_timeout_s: float = Settings.body_timeout_ms / 1000
+    write_timeout_s: float = Settings.write_timeout_ms / 1000
+
+    @classmethod
+    def of(cls, settings: Settings, keepalive_s: float) -> Limits:
+        """The limits a service's settings give."""
+        return cls(
+            max_body=settings.max_body,
+            keepalive_s=keepalive_s,
+            head_timeout_s=settings.head_timeout_ms / 1000,
+            body_timeout_s=settings.body_timeout_ms / 1000,
+            write_timeout_s=settings.write_timeout_ms / 1000,
+        )
 
 
 @dataclass

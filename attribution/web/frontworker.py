@@ -52,7 +52,7 @@ class FrontWorker(Worker):
     def _front(self, pool: ThreadPoolExecutor) -> Front:
         settings = self.wsgi.extensions["attribution"].settings
         host, port = _address(self.sockets[0])
-        limits = Limits(max_body=settings.max_body, keepalive_s=float(self.cfg.keepalive))
+        limits = Limits.of(settings, keepalive_s=float(self.cfg.keepalive))
         return Front(self.wsgi, pool, limits, host, port, self.cfg.worker_connections)
 
     async def _heartbeat(self) -> None:

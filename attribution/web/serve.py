@@ -8,8 +8,9 @@
 - Workers: FrontWorker (web/frontworker.py), as many as cores by default (see
   default_workers and web/README.md for the measurement behind it). Each reads requests
   in one asyncio loop with deadlines (web/front.py: headers within 10 s, the body within
-  15 s, idle keep-alive 5 s, at most MAX_CONNECTIONS connections) and runs the app on
-  complete requests only, in DEFAULT_THREADS threads: slow clients hold no thread.
+  15 s, idle keep-alive 5 s, at most 1000 connections; ATTRIBUTION_HEAD_TIMEOUT_MS, ...
+  in settings.py) and runs the app on complete requests only, in DEFAULT_THREADS
+  threads: slow clients hold no thread.
 - Every query has a time budget (ATTRIBUTION_QUERY_TIMEOUT_MS, web/deadline.py): past
   it the query is stopped and the answer is 503 {"error": {"code": "timeout"}}.
 - SIGTERM (or Ctrl+C) is a graceful stop: no new connections, requests in flight finish
@@ -28,7 +29,6 @@ from gunicorn.app.base import BaseApplication
 
 DEFAULT_THREADS = 4
 GRACEFUL_TIMEOUT = 20
-MAX_CONNECTIONS = 1000  # open connections per worker
 WORKER_CLASS = "attribution.web.frontworker.FrontWorker"
 
 
@@ -85,7 +85,7 @@ def options(
         "workers": workers or default_workers(),
         "worker_class": WORKER_CLASS,
         "threads": threads or DEFAULT_THREADS,
-        "worker_connections": MAX_CONNECTIONS,
+        "worker_connections": settings.max_connections,
         "preload_app": True,
         "timeout": max(30, math.ceil(budget_s) + 15),  # only a stuck worker gets here
         "graceful_timeout": GRACEFUL_TIMEOUT,

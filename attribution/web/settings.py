@@ -11,6 +11,10 @@
 | ATTRIBUTION_BATCH_TIMEOUT_MS | 25000 | time budget of one batch (503 beyond; 0 = none) |
 | ATTRIBUTION_ADMIN_RATE | 10/60 | admin requests: burst / refill seconds (429 beyond) |
 | ATTRIBUTION_MAX_EXCERPT_LINES | 2000 | lines of one source excerpt |
+| ATTRIBUTION_HEAD_TIMEOUT_MS | 10000 | serve: request line and headers in time (408 beyond) |
+| ATTRIBUTION_BODY_TIMEOUT_MS | 15000 | serve: the body after the headers (408 beyond) |
+| ATTRIBUTION_WRITE_TIMEOUT_MS | 30000 | serve: the answer taken by the client (else closed) |
+| ATTRIBUTION_MAX_CONNECTIONS | 1000 | serve: open connections per worker (503 beyond) |
 """
 
 from __future__ import annotations
@@ -47,10 +51,15 @@ class Settings:
     admin_burst: int = 10
     admin_refill_s: float = 60.0
     max_excerpt_lines: int = 2000
+    # the front of `serve` (web/front.py): deadlines of a connection, and how many
+    head_timeout_ms: int = 10_000
+    body_timeout_ms: int = 15_000
+    write_timeout_ms: int = 30_000
+    max_connections: int = 1000
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("max_body", "max_batch", "admin_burst", "max_excerpt_lines"):
+        for name in ("max_body", "max_batch", "admin_burst", "max_excerpt_lines", *_FRONT):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("query_timeout_ms", "batch_timeout_ms", "admin_refill_s"):
@@ -85,12 +94,14 @@ class Settings:
         return cls(**values)
 
 
+_FRONT = ("head_timeout_ms", "body_timeout_ms", "write_timeout_ms", "max_connections")
 _NUMBERS = {
     "MAX_BODY": "max_body",
     "MAX_BATCH": "max_batch",
     "QUERY_TIMEOUT_MS": "query_timeout_ms",
     "BATCH_TIMEOUT_MS": "batch_timeout_ms",
     "MAX_EXCERPT_LINES": "max_excerpt_lines",
+    **{name.upper(): name for name in _FRONT},
 }
 
 
