@@ -23,7 +23,9 @@ stated in terms of what the code means:
    back. Two functions may each have their own `i`, renamed in one and kept in the other.
    A source name that two query names stand for in one scope keeps its own name in some
    places and a new name, used more than once, in others (a variable renamed where its
-   namesake attribute was not); else a name changed in one place only is an edit.
+   namesake attribute was not); else a name changed in one place only is an edit. So is
+   a renaming left half done (a declaration renamed, its uses not): the copy no longer
+   refers to what the source does.
 2. Member names (after `.`, `->`, `::`) and unchanged keys (`f(key=...)`, `{key: ...}`)
    are a namespace of their own: renaming a variable `path` leaves `self.path` and
    `f(path=path)`'s key alone. A name in a key's place that changed is a declaration

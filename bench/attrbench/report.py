@@ -381,26 +381,6 @@ def charts(acc: dict[str, Any], scale: dict[str, Any], docs: Path) -> list[str]:
     return made
 
 
-def match_types(report: dict[str, Any]) -> str:
-    """The confusion matrix of reported match types (bench/match_types.py's output)."""
-    kinds = ("exact", "renamed", "near")
-    rows = []
-    for transform, got in report["now"]["matrix"].items():
-        before = report["before"]["matrix"].get(transform, {})
-        rows.append([transform, *(f"{got.get(k, 0)} ({before.get(k, 0)})" for k in kinds)])
-    share = f"{pct(report['now']['share'])} (before: {pct(report['before']['share'])})"
-    return (
-        "## Match types\n"
-        f"Reported type against the transformation's, over the {report['now']['found']:,} "
-        f"positive queries whose source was found ({report['queries'].rsplit('/', 1)[-1]}, "
-        f"`bench/match_types.py`, load {report['load_average'][0]:.1f}); in brackets the type "
-        f"the evidence spans alone gave before core/matchtype.py. Right: {share}. Expected: "
-        "verbatim, type1 and embed `exact`, type2 `renamed`, type3 `near`.\n\n"
-        + table(["transform", *kinds], rows)
-        + "\n"
-    )
-
-
 def write(out: Path, docs: Path) -> Path:
     acc = json.loads((out / "accuracy.json").read_text())
     scale_file = out / "scale.json"
@@ -412,9 +392,13 @@ def write(out: Path, docs: Path) -> Path:
     tuning_file = out / "tuning.json"
     tuning = json.loads(tuning_file.read_text()) if tuning_file.exists() else {}
     text = report_text.render(acc, scale, tuning)
-    types_file = out / "match_types.json"
+    types_file, second_file = out / "match_types.json", out / "match_types-s2.json"
     if types_file.exists():
-        text = text.rstrip("\n") + "\n\n" + match_types(json.loads(types_file.read_text()))
+        from attrbench import types_report
+
+        second = json.loads(second_file.read_text()) if second_file.exists() else None
+        types = types_report.section(json.loads(types_file.read_text()), second)
+        text = text.rstrip("\n") + "\n\n" + types
     path = docs / "benchmarks.md"
     path.write_text(text)
     return path
