@@ -10,6 +10,12 @@ configuration, and whether the answers are identical. The load average is record
 before and after each step: the machine is shared.
 
     .venv/bin/python bench/scale_shards.py [--out bench/results/scale_shards.json]
+
+Options: `--source TABLE...` builds from other tables (queries are still cut from the
+shared corpus, which they must include); `--reuse-index single=DIR sharded=DIR` skips
+the builds and measures existing indexes; `--queries N`; `--before TREE` measures the
+latency of the old code too (a checkout, e.g. `git worktree add`), in a child process
+of the same run, before this tree's, and compares the two versions' answers.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ BUILD_CHILD = r"""
 import json, os, resource, sys, time
 from pathlib import Path
 from attribution.index.stats import stats
-engine, spec, out, shards = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+engine, specs, out, shards = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 def hwm(pid="self"):
     try:
         for line in open(f"/proc/{pid}/status"):
@@ -51,7 +57,7 @@ if engine == "ray":
     from attribution.index.ray_build import build_on_ray
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     started = time.perf_counter()
-    rep = build_on_ray([spec], out, shards=shards or None, unit_rows=2000)
+    rep = build_on_ray(specs, out, shards=shards or None, unit_rows=2000)
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
@@ -64,7 +70,7 @@ if engine == "ray":
 else:
     from attribution.index.build import build
     started = time.perf_counter()
-    rep = build([spec], out, jobs=2, shards=shards or None)
+    rep = build(specs, out, jobs=2, shards=shards or None)
     workers.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 sec = time.perf_counter() - started
 print(json.dumps({"seconds": sec, "seconds_with_startup": time.perf_counter() - t,
@@ -78,7 +84,7 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def build_child(engine: str, out: Path, shards: int) -> dict[str, Any]:
+def build_child(engine: str, out: Path, shards: int, source: list[str]) -> dict[str, Any]:
     """One build in a fresh process; kept beside the index, so a rerun of the benchmark
     reuses it (its record keeps the time and load average of the run that built it)."""
     record = out.parent / f"{out.name}.build.json"
@@ -89,7 +95,7 @@ def build_child(engine: str, out: Path, shards: int) -> dict[str, Any]:
         shutil.rmtree(out)
     before = _load()
     proc = subprocess.run(
-        [sys.executable, "-c", BUILD_CHILD, engine, str(CORPUS), str(out), str(shards)],
+        [sys.executable, "-c", BUILD_CHILD, engine, json.dumps(source), str(out), str(shards)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -153,7 +159,7 @@ def _wait(url: str, seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-def latency(plain: Path, four: Path, n: int) -> dict[str, Any]:
+def latency(plain: Path, four: Path, n: int, answers: Path | None = None) -> dict[str, Any]:
     """Every query against every configuration in turn (load weighs on all alike)."""
     import ray
 
@@ -181,7 +187,7 @@ def latency(plain: Path, four: Path, n: int) -> dict[str, Any]:
                 ),
                 "4 shards, Ray Serve (HTTP, 1 replica per shard)": _http(ray_url + "v1/attribute"),
             }
-            return _measure(configs, queries(n))
+            return _measure(configs, queries(n), answers)
     finally:
         gunicorn.terminate()
         gunicorn.wait()
@@ -191,12 +197,15 @@ def latency(plain: Path, four: Path, n: int) -> dict[str, Any]:
         ray.shutdown()
 
 
-def _measure(configs: dict[str, Any], qs: list[tuple[str, str]]) -> dict[str, Any]:
+def _measure(
+    configs: dict[str, Any], qs: list[tuple[str, str]], keep: Path | None = None
+) -> dict[str, Any]:
     for ask in configs.values():
         for code, name in qs[:5]:
             ask(code, name)  # warm up: caches, connections
     times: dict[str, list[float]] = {k: [] for k in configs}
     differ = 0
+    kept = []
     before = _load()
     for code, name in qs:
         answers = []
@@ -207,7 +216,11 @@ def _measure(configs: dict[str, Any], qs: list[tuple[str, str]]) -> dict[str, An
             result.pop("elapsed_ms", None)
             answers.append(json.dumps(result, sort_keys=True))
         differ += len(set(answers)) > 1
-    out: dict[str, Any] = {"queries": len(qs), "answers_differing": differ}
+        kept.append(answers[0])
+    if keep:
+        keep.write_text(json.dumps(kept))
+    out: dict[str, Any] = {"queries": len(qs), "answers_identical": len(qs) - differ}
+    out["answers_differing"] = differ
     out["load_avg_before"], out["load_avg_after"] = before, _load()
     for label, ms in times.items():
         ms.sort()
@@ -219,26 +232,86 @@ def _measure(configs: dict[str, Any], qs: list[tuple[str, str]]) -> dict[str, An
     return out
 
 
-def main() -> int:
+def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "scale_shards.json"))
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--source", nargs="+", default=[str(CORPUS)], metavar="TABLE")
+    parser.add_argument("--reuse-index", nargs=2, metavar=("single=DIR", "sharded=DIR"))
+    parser.add_argument("--before", type=Path, help="checkout of the old code to measure too")
+    parser.add_argument("--after", type=Path, default=ROOT, help="checkout of the new code")
+    parser.add_argument("--latency-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.reuse_index:
+        dirs = dict(spec.split("=", 1) for spec in args.reuse_index if "=" in spec)
+        if set(dirs) != {"single", "sharded"}:
+            parser.error("--reuse-index takes single=DIR sharded=DIR")
+        for d in dirs.values():
+            if not (Path(d) / "MANIFEST.json").exists():
+                parser.error(f"--reuse-index: {d} is not an index")
+        args.reuse_index = dirs
+    if args.before and not (args.before / "attribution").is_dir():
+        parser.error(f"--before {args.before}: not a checkout of this repository")
+    return args
+
+
+def _latency_in(tree: Path, plain: Path, four: Path, n: int, answers: Path) -> dict[str, Any]:
+    """latency() in a child process running the code of another checkout."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.run(
+        [sys.executable, __file__, "--latency-child", str(plain), str(four), str(answers),
+         "--queries", str(n)],
+        capture_output=True, text=True, cwd=tree, env=env, check=False,
+    )  # fmt: skip
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    args = _args()
+    if args.latency_child:
+        plain, four, answers = args.latency_child
+        print(json.dumps(latency(Path(plain), Path(four), args.queries, Path(answers))))
+        return 0
     WORK.mkdir(parents=True, exist_ok=True)
     run: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cpus": os.cpu_count(),
-        "corpus": str(CORPUS.name),
+        "corpus": [Path(t).name for t in args.source],
         "builds": [],
     }
-    for engine, shards, name in (("local", 0, "plain"), ("local", 4, "four"), ("ray", 4, "ray4")):
-        run["builds"].append(build_child(engine, WORK / name, shards))
-        print(json.dumps(run["builds"][-1]), flush=True)
-    run["latency"] = latency(WORK / "plain", WORK / "four", args.queries)
+    if args.reuse_index:
+        plain, four = Path(args.reuse_index["single"]), Path(args.reuse_index["sharded"])
+        run["indexes"] = {"single": str(plain), "sharded": str(four)}
+    else:
+        for engine, shards, name in (("local", 0, "plain"), ("local", 4, "four"),
+                                     ("ray", 4, "ray4")):  # fmt: skip
+            run["builds"].append(build_child(engine, WORK / name, shards, args.source))
+            print(json.dumps(run["builds"][-1]), flush=True)
+        plain, four = WORK / "plain", WORK / "four"
+    if args.before:
+        _versions(run, args, plain, four)
+    else:
+        run["latency"] = latency(plain, four, args.queries)
     run["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     Path(args.out).write_text(json.dumps(run, indent=2) + "\n")
-    print(json.dumps(run["latency"], indent=2))
+    print(json.dumps(run.get("latency") or run["latency_before"], indent=2))
     return 0
+
+
+def _versions(run: dict[str, Any], args: argparse.Namespace, plain: Path, four: Path) -> None:
+    """The old code's latency, then this tree's, on the same queries; and whether the two
+    versions answer alike (the unsharded in-process answers compared)."""
+    kept = {v: WORK / f"answers-{v}.json" for v in ("before", "after")}
+    run["before_tree"] = str(args.before)
+    run["latency_before"] = _latency_in(args.before, plain, four, args.queries, kept["before"])
+    run["after_tree"] = str(args.after)
+    run["latency"] = _latency_in(args.after, plain, four, args.queries, kept["after"])
+    old, new = (json.loads(kept[v].read_text()) for v in ("before", "after"))
+    same = sum(a == b for a, b in zip(old, new, strict=True))
+    run["before_vs_after"] = {"queries_compared": len(old), "queries_identical": same}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,191 @@
+"""The query tail (issue 14): latency of the scale benchmark's query set before and after
+a change, in ONE run, and whether the answers are identical.
+
+Each code version runs in its own fresh process (`--before` is a checkout of the old
+commit, e.g. `git worktree add /work/oldtree-b <commit>`; "after" is this tree), on
+every index given, in alternating passes (before, after, before, after, ...), so that
+the load of a shared machine weighs on both alike. Each pass times every query once
+after a warm-up; the figures pool the passes: p50, p99 and p99.9 overall and by query
+length (lines). The answers (without elapsed_ms) of the two versions are compared query
+by query. With `--profile N`, the N slowest queries of each version are profiled
+(cProfile, in a separate pass) and the functions taking most of their time listed.
+
+    .venv/bin/python bench/query_tail.py --before /work/oldtree-b \\
+        --index 1m=/work/scale1m/idx-1 --index corpus=DIR [--passes 2] [--profile 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES = Path.home() / ".cache" / "attribution-bench" / "scale" / "latency-queries-v2-s1.jsonl"
+
+CHILD = r"""
+import cProfile, io, json, pstats, sys, time
+sys.path.insert(0, sys.argv[4])
+from attrbench.generate import load
+from attribution.core.search import attribute
+from attribution.index.store import Index
+index_dir, qfile, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+qs = load(__import__("pathlib").Path(qfile))
+with Index(index_dir) as index:
+    ask = lambda q: attribute(q.code, index, language=q.language, filename=q.filename)
+    for q in qs[:5]:
+        ask(q)  # warm up: the sketch index, caches
+    if mode == "time":
+        out = {"ms": [], "answers": []}
+        for q in qs:
+            t = time.perf_counter()
+            result = ask(q)
+            out["ms"].append((time.perf_counter() - t) * 1000)
+            result.pop("elapsed_ms", None)
+            out["answers"].append(json.dumps(result, sort_keys=True))
+    else:
+        wanted = set(json.loads(mode))
+        prof = cProfile.Profile()
+        for q in qs:
+            if q.id in wanted:
+                prof.runcall(ask, q)
+        stats = pstats.Stats(prof)
+        total = max(stats.total_tt, 1e-9)
+        rows = []
+        for (file, line, name), (cc, nc, tt, ct, _) in stats.stats.items():
+            where = file.split("/attribution/")[-1] if "/attribution/" in file else file
+            rows.append({"function": f"{where}:{line}({name})", "calls": nc,
+                         "own_share": round(tt / total, 3),
+                         "cumulative_share": round(ct / total, 3)})
+        rows.sort(key=lambda r: -r["cumulative_share"])
+        out = {"profiled": sorted(wanted), "seconds": round(total, 3), "top": rows[:25]}
+print(json.dumps(out))
+"""
+
+
+def _child(tree: Path, index_dir: str, qfile: Path, mode: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, index_dir, str(qfile), mode, str(ROOT / "bench")],
+        capture_output=True, text=True, cwd=tree, env=env, check=False,
+    )  # fmt: skip
+    if proc.returncode:
+        raise RuntimeError(f"{tree} on {index_dir}: {proc.stderr.strip()[-1500:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _pct(ms: list[float], p: float) -> float:
+    ms = sorted(ms)
+    return round(ms[min(len(ms) - 1, round(p * (len(ms) - 1)))], 2)
+
+
+def _stats(ms: list[float]) -> dict[str, Any]:
+    return {"n": len(ms), "p50_ms": _pct(ms, 0.5), "p99_ms": _pct(ms, 0.99),
+            "p999_ms": _pct(ms, 0.999), "max_ms": round(max(ms), 2)}  # fmt: skip
+
+
+def _summary(times: list[list[float]], lines: list[str]) -> dict[str, Any]:
+    """Pooled over the passes: all queries, and by length bucket."""
+    pooled = [m for one in times for m in one]
+    by: dict[str, list[float]] = {}
+    for one in times:
+        for m, b in zip(one, lines, strict=True):
+            by.setdefault(b, []).append(m)
+    return {"all": _stats(pooled), "by_lines": {b: _stats(v) for b, v in sorted(by.items())}}
+
+
+def measure(label: str, index_dir: str, trees: dict[str, Path], args: Any) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from attrbench.generate import load
+    from attrbench.metrics import bucket
+
+    qs = load(args.queries)
+    lines = [bucket(q.lines) for q in qs]
+    times: dict[str, list[list[float]]] = {v: [] for v in trees}
+    answers: dict[str, list[str]] = {}
+    loads = [round(os.getloadavg()[0], 2)]
+    for _ in range(args.passes):
+        for version, tree in trees.items():
+            got = _child(tree, index_dir, args.queries, "time")
+            times[version].append(got["ms"])
+            answers.setdefault(version, got["answers"])
+            loads.append(round(os.getloadavg()[0], 2))
+    before, after = answers["before"], answers["after"]
+    out: dict[str, Any] = {
+        "index": index_dir,
+        "queries": len(qs),
+        "passes": args.passes,
+        "answers_compared": len(before),
+        "answers_differing": sum(a != b for a, b in zip(before, after, strict=True)),
+        "load_avg": loads,
+    }
+    for version in trees:
+        out[version] = _summary(times[version], lines)
+    if args.profile:
+        out["profile"] = _profile(trees, index_dir, args, qs, times)
+    print(label, json.dumps({k: v for k, v in out.items() if k != "profile"}), flush=True)
+    return out
+
+
+def _profile(trees: dict[str, Path], index_dir: str, args: Any, qs: list[Any],
+             times: dict[str, list[list[float]]]) -> dict[str, Any]:  # fmt: skip
+    """The slowest queries of each version (by their median over the passes), profiled."""
+    out = {}
+    for version, tree in trees.items():
+        per_query = [sorted(ms)[len(ms) // 2] for ms in zip(*times[version], strict=True)]
+        slow = sorted(range(len(qs)), key=lambda i: -per_query[i])[: args.profile]
+        out[version] = _child(tree, index_dir, args.queries, json.dumps([qs[i].id for i in slow]))
+        out[version]["ms"] = [round(per_query[i], 2) for i in slow]
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, required=True, help="checkout of the old code")
+    parser.add_argument("--after", type=Path, default=ROOT, help="checkout of the new code")
+    parser.add_argument("--index", action="append", required=True, help="LABEL=DIR")
+    parser.add_argument("--queries", type=Path, default=QUERIES)
+    parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--profile", type=int, default=0, help="slowest queries to profile")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "query_tail.json")
+    args = parser.parse_args()
+    for spec in args.index:
+        if "=" not in spec or not Path(spec.split("=", 1)[1], "MANIFEST.json").exists():
+            parser.error(f"--index {spec!r}: expected LABEL=DIR of an index")
+    if not (args.before / "attribution").is_dir():
+        parser.error(f"--before {args.before}: not a checkout of this repository")
+    trees = {"before": args.before.resolve(), "after": args.after.resolve()}
+    run: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "before_commit": _commit(args.before),
+        "after_commit": _commit(args.after),
+        "queries_file": args.queries.name,
+        "note": "load average recorded before and after each pass: the machine is shared",
+        "indexes": {},
+    }
+    for spec in args.index:
+        label, index_dir = spec.split("=", 1)
+        run["indexes"][label] = measure(label, index_dir, trees, args)
+        args.out.write_text(json.dumps(run, indent=1) + "\n")
+    run["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    args.out.write_text(json.dumps(run, indent=1) + "\n")
+    return 0
+
+
+def _commit(tree: Path) -> str:
+    head = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--", "attribution"],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    return head.stdout.strip() + (" (+ uncommitted changes)" if dirty.stdout.strip() else "")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
