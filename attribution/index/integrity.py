@@ -1,9 +1,12 @@
-"""Integrity of segment files: sizes and BLAKE2b checksums recorded when a segment is
-written, cheap checks when it is opened, and every byte checked by `index verify`.
+"""Integrity of segment files: sizes and checksums recorded when a segment is written,
+cheap checks when it is opened, and every byte checked by `index verify`.
 
-A segment's SEGMENT.json holds `"files": {name: {"size": bytes, "blake2b": hex}}` for
-every other file of the segment (FORMAT.md, "Integrity"). Segments written before it
-have no table and are opened without the size checks.
+A segment's SEGMENT.json holds `"files": {name: {"size": bytes, ALGORITHM: hex, ...}}`
+for every other file of the segment (FORMAT.md, "Integrity"), each checksum named by its
+algorithm: `xxh3_128` (xxHash; checked when present: the at-open check of meta.sqlite
+had to be cheap) and `blake2b` (16-byte BLAKE2b: segments written before xxh3 have only
+it, and it is still written so that older versions of this code read new segments).
+Segments written before the table have none and are opened without the size checks.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from tokenize import TokenError
 from typing import Any, Literal
 
 import numpy as np
+import xxhash
 
 from attribution.index.format import SEGMENT_FILE, IndexFormatError
 
@@ -27,6 +31,7 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # meta.sqlite is hashed whole on open up to this size: SQLite opened immutable checks
 # nothing, and a flipped byte in a license or path would be answered as if it were right
 META_HASH_AT_OPEN = 64 << 20
+ALGORITHMS = ("xxh3_128", "blake2b")  # those a table may hold, the one checked first
 
 
 def repair_hint(root: Path | str) -> str:
@@ -58,12 +63,38 @@ def load_array(path: Path, mmap_mode: Literal["r"] | None = "r") -> np.ndarray:
         raise damaged(path, " ".join(str(err).split()) or type(err).__name__) from None
 
 
-def file_hash(path: Path) -> str:
-    h = hashlib.blake2b(digest_size=16)
+def file_hashes(path: Path, algorithms: tuple[str, ...] = ALGORITHMS) -> dict[str, str]:
+    """Hex checksums of a file's bytes, in one read. Read, not memory-mapped: a file cut
+    short while it is read is then an error, never a SIGBUS."""
+    unknown = [a for a in algorithms if a not in ALGORITHMS]
+    if unknown:
+        raise ValueError(f"unknown checksum algorithm {unknown[0]!r}; known: {ALGORITHMS}")
+    hs = {a: xxhash.xxh3_128() if a == "xxh3_128" else hashlib.blake2b(digest_size=16)
+          for a in algorithms}  # fmt: skip
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+            for h in hs.values():
+                h.update(chunk)
+    return {a: h.hexdigest() for a, h in hs.items()}
+
+
+def file_hash(path: Path, algorithm: str = "xxh3_128") -> str:
+    return file_hashes(path, (algorithm,))[algorithm]
+
+
+def recorded(entry: Any) -> tuple[str, str] | None:
+    """(algorithm, hex) of a file's entry in the table (None: no checksum there)."""
+    if isinstance(entry, dict):
+        for algorithm in ALGORITHMS:
+            if isinstance(entry.get(algorithm), str):
+                return algorithm, entry[algorithm]
+    return None
+
+
+def sound_bytes(path: Path, entry: Any) -> bool:
+    """Whether a file's bytes have the checksum its entry records."""
+    found = recorded(entry)
+    return found is not None and file_hash(path, found[0]) == found[1]
 
 
 def seal(seg_dir: Path) -> dict[str, dict[str, Any]]:
@@ -75,7 +106,7 @@ def seal(seg_dir: Path) -> dict[str, dict[str, Any]]:
             continue
         with open(path, "rb") as f:
             os.fsync(f.fileno())
-        table[path.name] = {"size": path.stat().st_size, "blake2b": file_hash(path)}
+        table[path.name] = {"size": path.stat().st_size, **file_hashes(path)}
     return table
 
 
@@ -124,7 +155,7 @@ def _check_headers(seg_dir: Path, files: dict[str, Any]) -> None:
     meta = files.get("meta.sqlite")
     if not isinstance(meta, dict) or meta.get("size", 0) > META_HASH_AT_OPEN:
         return
-    if file_hash(seg_dir / "meta.sqlite") != meta.get("blake2b"):
+    if not sound_bytes(seg_dir / "meta.sqlite", meta):
         raise damaged(seg_dir / "meta.sqlite", "its checksum differs from the one written")
 
 
@@ -142,6 +173,8 @@ def verify_files(seg_dir: Path, info: dict[str, Any]) -> list[str]:
             problems.append(f"{path}: missing")
         elif not isinstance(entry, dict) or path.stat().st_size != entry.get("size"):
             problems.append(f"{path}: {path.stat().st_size:,} bytes, not {entry.get('size')}")
-        elif file_hash(path) != entry.get("blake2b"):
+        elif recorded(entry) is None:
+            problems.append(f"{path}: no checksum of a known kind recorded ({ALGORITHMS})")
+        elif not sound_bytes(path, entry):
             problems.append(f"{path}: checksum differs (bytes changed)")
     return problems
