@@ -8,12 +8,14 @@ it is installed into a venv of its own under the bench cache (``$BENCH_CACHE``, 
 ``~/.cache/attribution-bench``) when missing, and its answers are cached there by file hash,
 so a rerun only scans files it has not seen.
 
-- **Sample**: a fixed-seed stratified sample of corpus files: for each registry (debian, npm,
+- **Sample**: a fixed-seed stratified sample of corpus files (``--exclude-seed``: from the
+  files another seed's sample does not hold, for a fresh sample): for each registry (debian, npm,
   pypi), ``--per-stratum`` files whose first 8 KiB look like a notice (``licen``, ``public
   domain``, ``redistribution``, an SPDX tag) and half as many that do not, spread round-robin
   over the packages (one file per package per round).
 - **Ours**: the cascade with the package context the build gives (``read_archive``'s
-  Repository, the file's first 8 KiB), as ``attribution index build`` computes it.
+  Repository, the file's first 8 KiB and the next 64 KiB for later notices), as
+  ``attribution index build`` computes it.
 - **ScanCode**: ``scancode -l -c`` on exactly the sampled files. Where it detects a license in
   the file, that is the oracle ("in-file notice"); a detection that only points elsewhere
   (``unknown-license-reference``: "see the LICENSE file") takes the package's answer below.
@@ -41,6 +43,7 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import inspect
 import json
 import os
 import random
@@ -67,6 +70,7 @@ from attribution.index.ingest.archive import read_archive
 from attribution.index.ingest.records import IngestLimits, Repository, SourceFile
 
 HEAD = 8192
+LATER = 64 * 1024
 SCANCODE = "scancode-toolkit-mini==32.5.0"
 RESULTS = Path(__file__).resolve().parent / "results"
 NOTICE_LIKE = re.compile(
@@ -172,6 +176,12 @@ def sample(rows: list[Row], per_stratum: int, seed: int) -> list[Row]:
     return picked
 
 
+def fresh_sample(rows: list[Row], per_stratum: int, seed: int, exclude: list[int]) -> list[Row]:
+    """The sample of ``seed`` from the files no sample of the ``exclude`` seeds holds."""
+    taken = {(r["repo_name"], r["path"]) for s in exclude for r in sample(rows, per_stratum, s)}
+    return sample([r for r in rows if (r["repo_name"], r["path"]) not in taken], per_stratum, seed)
+
+
 def _round_robin(repos: list[str], by_repo: dict[str, list[Row]], quota: int) -> list[Row]:
     out: list[Row] = []
     depth = 0
@@ -201,6 +211,22 @@ def repositories(corpus: Path, names: Iterable[str]) -> dict[str, Repository]:
 
 def head_of(content: str) -> str:
     return content.encode("utf-8")[:HEAD].decode("utf-8", "replace")
+
+
+def beyond_of(content: str) -> str:
+    """The text after the head that the build passes for later notices (64 KiB)."""
+    return content.encode("utf-8")[HEAD : HEAD + LATER].decode("utf-8", "replace")
+
+
+def attribute(ctx: RepoContext, path: str, head: str, beyond: str) -> Any:
+    """``attribute_file`` as the build calls it (a baseline tree without ``beyond``: the
+    head only)."""
+    if _TAKES_BEYOND:
+        return ctx.attribute_file(path, head, beyond=beyond)
+    return ctx.attribute_file(path, head)
+
+
+_TAKES_BEYOND = "beyond" in inspect.signature(RepoContext.attribute_file).parameters
 
 
 # ---------------------------------------------------------------- comparing expressions
@@ -311,7 +337,9 @@ def evaluate(picked: list[Row], repos: dict[str, Repository], cache: Path) -> li
     for row in picked:
         meta = dict(repos[row["repo_name"]].metadata_files)
         sc = answers[sha(row["content"])]
-        attr = contexts[row["repo_name"]].attribute_file(row["path"], head_of(row["content"]))
+        content = row["content"]
+        ctx = contexts[row["repo_name"]]
+        attr = attribute(ctx, row["path"], head_of(content), beyond_of(content))
         out.append(_compare(row, sc, attr, package_oracle(groups[id(row)], answers, meta)))
     return out
 
@@ -464,10 +492,10 @@ def cascade_speed(corpus: Path, rows: list[Row]) -> Row:
     total = 0.0
     for name, files in by_repo.items():
         ctx = contexts[name]
-        heads = [(r["path"], head_of(r["content"])) for r in files]
-        for path, head in heads:
+        heads = [(r["path"], head_of(r["content"]), beyond_of(r["content"])) for r in files]
+        for path, head, beyond in heads:
             t = time.process_time()
-            ctx.attribute_file(path, head)
+            attribute(ctx, path, head, beyond)
             per_file.append(time.process_time() - t)
         total += sum(per_file[-len(heads) :])
     return {
@@ -492,10 +520,15 @@ def report_md(result: Row, before: Row | None) -> str:
         f"`bench/licenses_scancode.py` ({run['date']}, seed {run['seed']}, {run['files']} files of "
         f"{run['packages']} packages; ScanCode {run['scancode']}; load average "
         f"{run['loadavg']} on 2 shared cores). Method in the script's docstring; every "
-        "disagreement is in `licenses_adjudication.md`.",
+        f"disagreement is in `{run.get('adjudication', 'licenses_adjudication.md')}`.",
+        *(
+            ["", f"Before: `{run['before']}` ({before['run']['date']}, same sample)."]
+            if before and run.get("before")
+            else []
+        ),
         "",
         "| subset | files | exact | ids | disagreements | ours right | ScanCode right | neither "
-        "| adjudicated correct |" + (" before: exact / ids |" if before else ""),
+        "| adjudicated correct |" + (" before: exact / ids / adjudicated |" if before else ""),
         "|---|---|---|---|---|---|---|---|---|" + ("---|" if before else ""),
     ]
     for key, f in s.items():
@@ -509,7 +542,8 @@ def report_md(result: Row, before: Row | None) -> str:
         )
         if before and key in before["summary"]:
             b = before["summary"][key]
-            row += f" {_pct(b['exact_agreement'])} / {_pct(b['ids_agreement'])} |"
+            row += f" {_pct(b['exact_agreement'])} / {_pct(b['ids_agreement'])} / "
+            row += f"{_pct(b['adjudicated_correct'])} |"
         lines.append(row)
     a = s["authors"]
     lines += [
@@ -523,8 +557,7 @@ def report_md(result: Row, before: Row | None) -> str:
             if before
             else "."
         ),
-        "",
-        speed_line(result["speed"]),
+        *(["", speed_line(result["speed"])] if result["speed"] else []),
     ]
     return "\n".join(lines) + "\n"
 
@@ -591,7 +624,15 @@ def main() -> None:
     )
     parser.add_argument("--before", type=Path, default=RESULTS / "licenses_scancode_before.json")
     parser.add_argument("--baseline-tree", type=Path, help="checkout to compare speed with")
+    parser.add_argument(
+        "--exclude-seed",
+        type=int,
+        action="append",
+        default=[],
+        help="leave out the files another seed's sample holds (a fresh sample)",
+    )
     parser.add_argument("--speed-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-speed", action="store_true", help="skip the speed runs")
     args = parser.parse_args()
     if not (args.corpus / "files.parquet").exists():
         sys.exit(f"error: no files.parquet in corpus directory {args.corpus}")
@@ -600,7 +641,7 @@ def main() -> None:
         return
     args.cache.mkdir(parents=True, exist_ok=True)
     corpus_rows = load_rows(args.corpus)
-    picked = sample(corpus_rows, args.per_stratum, args.seed)
+    picked = fresh_sample(corpus_rows, args.per_stratum, args.seed, args.exclude_seed)
     repos = repositories(args.corpus, {r["repo_name"] for r in picked})
     rows = evaluate(picked, repos, args.cache)
     apply_verdicts(rows, args.verdicts)
@@ -614,6 +655,9 @@ def main() -> None:
         "run": {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "seed": args.seed,
+            "excluded_seeds": args.exclude_seed,
+            "adjudication": args.adjudication.name,
+            "before": args.before.name if args.before.exists() else None,
             "per_stratum": args.per_stratum,
             "files": len(rows),
             "packages": len(repos),
@@ -621,7 +665,7 @@ def main() -> None:
             "loadavg": [round(x, 2) for x in os.getloadavg()],
         },
         "summary": summary(rows),
-        "speed": speed_runs(args.corpus, args.baseline_tree),
+        "speed": None if args.no_speed else speed_runs(args.corpus, args.baseline_tree),
         "rows": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -181,3 +181,137 @@ def test_the_build_reads_the_notice_beyond_the_head(tmp_path: Path) -> None:
     build([str(source)], tmp_path / "index", jobs=1)
     (found,) = Index(tmp_path / "index").sources(0)
     assert found.license == "MIT AND HPND-UC"
+
+
+# ------------------------------------------------------- found on the fresh sample (seed 17)
+LIBGIT2_COPYING = """ libgit2 is Copyright (C) the libgit2 contributors,
+ unless otherwise stated. See the AUTHORS file for details.
+
+ Note that the only valid version of the GPL as far as this project
+ is concerned is _this_ particular version of the license (ie v2, not
+ v2.2 or v3.x or whatever), unless explicitly otherwise stated.
+
+----------------------------------------------------------------------
+
+			LINKING EXCEPTION
+
+ In addition to the permissions in the GNU General Public License,
+ the authors give you unlimited permission to link the compiled
+ version of this library into combinations with other programs,
+ and to distribute those combinations without any restriction
+ coming from the use of this file.  (The General Public License
+ restrictions do apply in other respects; for example, they cover
+ modification of the file, and distribution when not linked into
+ a combined executable.)
+
+----------------------------------------------------------------------
+
+"""
+LIBGIT2_HEADER = """/*
+ * Copyright (C) the libgit2 contributors. All rights reserved.
+ *
+ * This file is part of libgit2, distributed under the GNU GPL v2 with
+ * a Linking Exception. For full terms see the included COPYING file.
+ */
+#ifndef INCLUDE_git_mailmap_h__
+"""
+# debian/libpcap/bpf_dump.c
+LBL_SHORT = """/*
+ * Copyright (c) 1992, 1993, 1994, 1995, 1996
+ *	The Regents of the University of California.  All rights reserved.
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that: (1) source code distributions
+ * retain the above copyright notice and this paragraph in its entirety, (2)
+ * distributions including binary code include the above copyright notice and
+ * this paragraph in its entirety in the documentation or other materials
+ * provided with the distribution, and (3) all advertising materials mentioning
+ * features or use of this software display the following acknowledgement:
+ * ``This product includes software developed by the University of California,
+ * Lawrence Berkeley Laboratory and its contributors.'' Neither the name of
+ * the University nor the names of its contributors may be used to endorse
+ * or promote products derived from this software without specific prior
+ * written permission.
+ * THIS SOFTWARE IS PROVIDED ``AS IS'' AND WITHOUT ANY EXPRESS OR IMPLIED
+ * WARRANTIES, INCLUDING, WITHOUT LIMITATION, THE IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE.
+ */
+
+#include <pcap.h>
+"""
+# libzip's licence as its free-text debian/copyright gives it, before another licence
+LIBZIP = """License:
+
+    Redistribution and use in source and binary forms, with or without
+    modification, are permitted provided that the following conditions
+    are met:
+    1. Redistributions of source code must retain the above copyright
+       notice, this list of conditions and the following disclaimer.
+    2. Redistributions in binary form must reproduce the above copyright
+       notice, this list of conditions and the following disclaimer in
+       the documentation and/or other materials provided with the
+       distribution.
+    3. The names of the authors may not be used to endorse or promote
+       products derived from this software without specific prior
+       written permission.
+
+    THIS SOFTWARE IS PROVIDED BY THE AUTHORS ``AS IS'' AND ANY EXPRESS
+    OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+    WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE
+    ARE DISCLAIMED.  IN NO EVENT SHALL THE AUTHORS BE LIABLE FOR ANY
+    DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+    DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE
+    GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS
+    INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER
+    IN CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR
+    OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN
+    IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+
+License gladman-fcrypt:
+
+    The free distribution and use of this software in both source and binary
+    form is allowed (with or without changes) provided that:
+
+    1. distributions of this source code include the above copyright
+       notice, this list of conditions and the following disclaimer;
+
+    2. distributions in binary form include the above copyright
+       notice, this list of conditions and the following disclaimer
+       in the documentation and/or other associated materials;
+
+    3. the copyright holder's name is not used to endorse products
+       built using this software without specific written permission.
+"""
+PACKAGING = """# This file is dual licensed under the terms of the Apache License, Version
+# 2.0, and the BSD License. See the LICENSE file in the root of this repository
+# for complete details.
+\"\"\"Private version-range helpers used by :mod:`packaging.specifiers`.\"\"\"
+
+from __future__ import annotations
+"""
+
+
+def test_a_linking_exception_for_this_library_reaches_the_header() -> None:
+    files = {"COPYING": LIBGIT2_COPYING + template_text("GPL-2.0-only")}
+    got = RepoContext(files).attribute_file("include/git2/mailmap.h", LIBGIT2_HEADER)
+    assert got.license == "GPL-2.0-only WITH GCC-exception-2.0"
+
+
+def test_the_shortened_lbl_bsd_text() -> None:
+    assert header_license(LBL_SHORT) == "BSD-4-Clause-Shortened"
+
+
+def test_a_two_clause_match_with_a_non_endorsement_clause_is_three_clause() -> None:
+    text = "Copyright:\n\n    Copyright (C) 1999-2017 Dieter Baron and Thomas Klausner\n\n" + LIBZIP
+    got = RepoContext({"debian/copyright": text}).attribute_file("regress/fuzz_main.c", "int x;\n")
+    assert got.license.startswith("BSD-3-Clause")
+    assert "BSD-2-Clause" not in got.license
+
+
+def test_the_bsd_license_named_beside_another_takes_the_license_files_variant() -> None:
+    files = {
+        "_vendor/packaging-26.3.dist-info/licenses/LICENSE.APACHE": template_text("Apache-2.0"),
+        "_vendor/packaging-26.3.dist-info/licenses/LICENSE.BSD": template_text("BSD-2-Clause"),
+    }
+    got = RepoContext(files).attribute_file("_vendor/packaging/_ranges.py", PACKAGING)
+    assert (got.license, got.license_evidence) == ("Apache-2.0 OR BSD-2-Clause", "header")

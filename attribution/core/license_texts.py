@@ -211,16 +211,21 @@ def _refine(key: str, region: list[str]) -> str:
     """The id of a matched template; a BSD-4-Clause text without its advertising clause
     (as the University of California deleted it in 1999) is BSD-3-Clause; a 3-clause text
     whose third clause allows endorsement ("may be used to endorse") is ScanCode's
-    ``bsd-endorsement-allowed``."""
+    ``bsd-endorsement-allowed``; a 2-clause match whose region holds a non-endorsement
+    clause ("The names of the authors may not be used to endorse ...", worded unlike the
+    3-clause template) is BSD-3-Clause."""
     spdx = key.split("#")[0]
     if spdx.startswith("BSD-4-Clause") and "advertising" not in region:
         return "BSD-3-Clause"
     if spdx == "BSD-3-Clause" and _ENDORSE_ALLOWED in " ".join(region):
         return "LicenseRef-scancode-bsd-endorsement-allowed"
+    if spdx == "BSD-2-Clause" and _NO_ENDORSEMENT in " ".join(region):
+        return "BSD-3-Clause"
     return spdx
 
 
 _ENDORSE_ALLOWED = "name of the author may be used to endorse"
+_NO_ENDORSEMENT = "not be used to endorse or promote products derived from this software"
 
 
 def outside(text: str, matches: Iterable[TextMatch]) -> str:
