@@ -12,7 +12,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -24,7 +24,7 @@ from attribution.core.paths import vendored_dir
 from attribution.index import integrity, kept, lookup
 from attribution.index.format import REMOVALS_LOG, fsync_dir, read_manifest, write_manifest
 from attribution.index.optout import OptOut
-from attribution.index.segment import VIEWS, Segment
+from attribution.index.segment import VIEWS, Segment, SourceRecord
 from attribution.index.store import Index
 from attribution.index.writer import locked, new_writer, publish, segment_writers
 
@@ -258,31 +258,88 @@ def merge(root: str | Path, extra_segments: list[str | Path] | None = None) -> d
         return manifest
 
 
+CHUNK_ROWS = 1 << 20  # rows of a segment's arrays copied at once by a merge
+
+SOURCES_BY_BLOB = """SELECT s.blob_local, b.blob_id, b.language, b.size, b.tokens, b.lines,
+    r.name, r.url, s.path, s.license, s.license_type, s.license_evidence, s.authors,
+    s.copyright, (SELECT json_group_array(p.value) FROM people p
+                  WHERE p.sid = s.sid AND p.kind = 'email')
+    FROM sources s JOIN repos r ON r.repo_id = s.repo_id
+    JOIN blobs b ON b.local = s.blob_local ORDER BY s.blob_local, s.sid"""
+
+
 def copy_segment(writer: Any, seg: Segment, is_deleted: Any) -> None:
-    """Append a segment's live sources, their blobs, fingerprints and sketches."""
-    live: dict[int, list[Any]] = {}
-    for local, rec in seg.source_records():
-        if not is_deleted(rec.key):
-            live.setdefault(local, []).append(rec)
-    remap = np.full(seg.n_blobs, -1, dtype=np.int64)
-    for row in seg.blob_rows():
-        local, blob_id = row[0], row[1]
-        if local not in live:
-            continue
-        existing = writer.local_of(blob_id)
-        if existing is None:
-            existing = writer.add_stored(
-                row[1:], seg.token_record(local), seg.content_record(local)
-            )
-            remap[local] = existing
-        for rec in live[local]:
-            writer.add_source(rec)
+    """Append a segment's live sources, their blobs, fingerprints and sketches; streamed
+    (records read with pread, arrays in chunks), so memory does not grow with the segment."""
+    remap = _copy_blobs(writer, seg, is_deleted)
     for view in VIEWS:
-        blobs = remap[np.asarray(seg.fp_blob[view], dtype=np.int64)]
-        keep = blobs >= 0
-        writer.add_arrays(view, np.asarray(seg.fp_hash[view])[keep], blobs[keep])
-    sk_blobs = remap[np.asarray(seg.sketch_blob, dtype=np.int64)]
-    keep = sk_blobs >= 0
-    writer.add_arrays("sketch", np.asarray(seg.sketch)[keep], sk_blobs[keep])
+        for hashes, blobs in _chunks(seg, f"fp_{view}_hash.npy", f"fp_{view}_blob.npy"):
+            mapped = remap[blobs.astype(np.int64)]
+            keep = mapped >= 0
+            writer.add_arrays(view, hashes[keep], mapped[keep])
+    for sketches, blobs in _chunks(seg, "sketch.npy", "sketch_blob.npy"):
+        mapped = remap[blobs.astype(np.int64)]
+        keep = mapped >= 0
+        writer.add_arrays("sketch", sketches[keep], mapped[keep])
     for reason, count in seg.skipped().items():
         writer.count_skipped(reason, count)
+
+
+def _copy_blobs(writer: Any, seg: Segment, is_deleted: Any) -> np.ndarray:
+    """Copy the blobs with a live source, then their live sources, blob by blob; the
+    writer's local id of each of the segment's blobs (-1: not copied here)."""
+    remap = np.full(seg.n_blobs, -1, dtype=np.int64)
+    with (
+        open(seg.path / "tokens.bin", "rb") as tokens,
+        open(seg.path / "content.bin", "rb") as content,
+    ):
+        for local, row, rec in _live_sources(seg, is_deleted):
+            if remap[local] < 0 and writer.local_of(rec.blob_id) is None:
+                remap[local] = writer.add_stored(
+                    row,
+                    _pread(tokens, seg.token_off, local),
+                    _pread(content, seg.content_off, local),
+                )
+            writer.add_source(rec)
+    return remap
+
+
+def _live_sources(
+    seg: Segment, is_deleted: Any
+) -> Iterator[tuple[int, tuple[Any, ...], SourceRecord]]:
+    """(local blob, blob row, source) of every live source, by local blob."""
+    for r in seg.db.execute(SOURCES_BY_BLOB):
+        rec = SourceRecord(
+            repo_name=r[6], path=r[8], blob_id=r[1], repo_url=r[7], license=r[9],
+            license_type=r[10], license_evidence=r[11], authors=tuple(json.loads(r[12])),
+            emails=tuple(json.loads(r[14])), copyright=tuple(json.loads(r[13])),
+        )  # fmt: skip
+        if not is_deleted(rec.key):
+            yield int(r[0]), tuple(r[1:6]), rec
+
+
+def _pread(f: Any, offsets: np.ndarray, local: int) -> bytes:
+    a, b = int(offsets[local]), int(offsets[local + 1])
+    return os.pread(f.fileno(), b - a, a)
+
+
+def _chunks(seg: Segment, values: str, blobs: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """A segment's array and its blob array, CHUNK_ROWS rows at a time, read from the
+    files (not through the segment's mappings, whose pages would stay resident)."""
+    with open(seg.path / values, "rb") as fv, open(seg.path / blobs, "rb") as fb:
+        v_shape, v_dtype = _header(fv)
+        b_shape, b_dtype = _header(fb)
+        row = int(np.prod(v_shape[1:], dtype=np.int64))
+        for at in range(0, b_shape[0], CHUNK_ROWS):
+            n = min(CHUNK_ROWS, b_shape[0] - at)
+            v = np.fromfile(fv, dtype=v_dtype, count=n * row).reshape(n, *v_shape[1:])
+            yield v, np.fromfile(fb, dtype=b_dtype, count=n)
+
+
+def _header(f: Any) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of an open .npy file, left at its first data byte."""
+    fmt = np.lib.format
+    version = fmt.read_magic(f)
+    read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = read(f)
+    return shape, dtype

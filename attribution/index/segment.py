@@ -7,8 +7,9 @@ import mmap
 import os
 import shutil
 import sqlite3
+from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import zstandard
 
 from attribution.core.tokenize import TokenStream
-from attribution.index import codec, integrity
+from attribution.index import codec, integrity, spill
 from attribution.index.format import (
     SEGMENT_FILE,
     SEGMENT_VERSION,
@@ -27,6 +28,7 @@ from attribution.index.format import (
 from attribution.index.metadb import MetaDB
 
 VIEWS = ("exact", "abstract")
+SPILL_DIR = ".spill"  # a writer's spill files, inside its temporary directory
 
 SCHEMA = """
 CREATE TABLE blobs (
@@ -88,120 +90,137 @@ class SourceRecord:
 
 @dataclass
 class SegmentWriter:
-    """Collects blobs and sources, then writes a segment directory in one go."""
+    """Collects blobs and sources, then writes a segment directory in one go.
+
+    Memory stays bounded whatever the segment's size: what it collects is spilled to disk
+    as it comes (spill.py) and sorted bucket by bucket at finish."""
 
     path: Path
     sketch_bytes: int
-    _blobs: dict[str, int] = field(default_factory=dict)
-    _blob_rows: list[tuple[Any, ...]] = field(default_factory=list)
-    _fps: dict[str, list[np.ndarray]] = field(default_factory=lambda: {v: [] for v in VIEWS})
-    _fp_blobs: dict[str, list[np.ndarray]] = field(default_factory=lambda: {v: [] for v in VIEWS})
-    _sketches: list[np.ndarray] = field(default_factory=list)
-    _sketch_blobs: list[np.ndarray] = field(default_factory=list)
-    _sources: dict[int, SourceRecord] = field(default_factory=dict)
-    _skipped: dict[str, int] = field(default_factory=dict)
-    _token_off: list[int] = field(default_factory=lambda: [0])
-    _content_off: list[int] = field(default_factory=lambda: [0])
+    spill_bytes: int = 0  # buffered bytes of a spilled stream (0: spill.SPILL_BYTES)
     source_bytes: int = 0
 
     def __post_init__(self) -> None:
+        self.spill_bytes = self.spill_bytes or spill.SPILL_BYTES
         self._names = NameCounts()
         self.path.mkdir(parents=True)
+        self._spill_dir = self.path / SPILL_DIR
+        self._blobs = spill.BlobMap()
+        self._first = bytearray()  # first byte of each local blob's id: its sketch bucket
+        self._spill_dir.mkdir()
+        self._meta: spill.MetaSpill | None = spill.MetaSpill(self._spill_dir / "meta.sqlite")
+        self._fps = {
+            v: spill.Buckets(self._spill_dir / v, np.uint64, self.spill_bytes) for v in VIEWS
+        }
+        sketch_dtype = np.dtype([("blob", "<u4"), ("sketch", "u1", (self.sketch_bytes,))])
+        self._sketches = spill.Buckets(self._spill_dir / "sketch", sketch_dtype, self.spill_bytes)
+        self._skipped: dict[str, int] = {}
+        self._token_off = array("Q", [0])
+        self._content_off = array("Q", [0])
         self._tokens = open(self.path / "tokens.bin", "wb")  # noqa: SIM115
         self._content = open(self.path / "content.bin", "wb")  # noqa: SIM115
+        self._token_total = 0
+        self._source_total = 0  # sources, once finished
 
-    def add_stored(self, row: tuple[Any, ...], token_record: bytes, content_record: bytes) -> int:
-        """Copy a blob from another segment (merge): row = (blob_id, language, size, tokens, lines).
-
-        Its fingerprints and sketches are added separately with add_arrays."""
-        local = len(self._blob_rows)
-        self._blobs[row[0]] = local
-        self._blob_rows.append((local, *row))
+    def _store(self, row: tuple[Any, ...], token_record: bytes, content_record: bytes) -> int:
+        """A new blob: row = (blob_id, language, size, tokens, lines)."""
+        assert self._meta is not None
+        local = self._blobs.add(row[0])
+        self._first.append(row[0].encode()[0] if row[0] else 0)
+        self._meta.add_blob((local, *row))
         self._tokens.write(token_record)
         self._token_off.append(self._token_off[-1] + len(token_record))
         self._content.write(content_record)
         self._content_off.append(self._content_off[-1] + len(content_record))
         self.source_bytes += int(row[2])
+        self._token_total += int(row[3])
+        return local
+
+    def add_stored(self, row: tuple[Any, ...], token_record: bytes, content_record: bytes) -> int:
+        """Copy a blob from another segment (merge): row = (blob_id, language, size, tokens, lines).
+
+        Its fingerprints and sketches are added separately with add_arrays."""
+        local = self._store(row, token_record, content_record)
         self._names.add(codec.decode_tokens(token_record, str(row[1])).identifiers())
         return local
 
     def add_arrays(self, view: str, hashes: np.ndarray, blobs: np.ndarray) -> None:
         """Fingerprints (view) or sketches (view 'sketch') of already stored blobs."""
+        blobs = np.asarray(blobs).astype(np.uint32)
         if view == "sketch":
-            self._sketches.append(hashes)
-            self._sketch_blobs.append(blobs.astype(np.uint32))
+            firsts = np.frombuffer(self._first, dtype=np.uint8)[blobs]
+            self._sketches.add(firsts, _sketch_records(self._sketches.dtype, hashes, blobs))
         else:
-            self._fps[view].append(hashes)
-            self._fp_blobs[view].append(blobs.astype(np.uint32))
+            hashes = np.asarray(hashes).astype(np.uint32)
+            pairs = (hashes.astype(np.uint64) << np.uint64(32)) | blobs.astype(np.uint64)
+            self._fps[view].add((hashes >> np.uint32(24)).astype(np.uint8), pairs)
 
     def local_of(self, blob_id: str) -> int | None:
         return self._blobs.get(blob_id)
 
     def has_blob(self, blob_id: str) -> bool:
-        return blob_id in self._blobs
+        return self._blobs.get(blob_id) is not None
 
     def add_blob(self, rec: BlobRecord) -> int:
         """Store a blob once; returns its local id."""
         local = self._blobs.get(rec.blob_id)
         if local is not None:
             return local
-        local = len(self._blob_rows)
-        self._blobs[rec.blob_id] = local
-        self._blob_rows.append((local, rec.blob_id, rec.language, rec.size, rec.tokens, rec.lines))
+        row = (rec.blob_id, rec.language, rec.size, rec.tokens, rec.lines)
+        local = self._store(row, rec.token_record, rec.content_record)
         for view in VIEWS:
             hashes = rec.fingerprints[view]
-            self._fps[view].append(hashes)
-            self._fp_blobs[view].append(np.full(hashes.shape[0], local, dtype=np.uint32))
+            self.add_arrays(view, hashes, np.full(hashes.shape[0], local, dtype=np.uint32))
         if len(rec.sketches):
-            self._sketches.append(rec.sketches)
-            self._sketch_blobs.append(np.full(len(rec.sketches), local, dtype=np.uint32))
+            blobs = np.full(len(rec.sketches), local, dtype=np.uint32)
+            self.add_arrays("sketch", rec.sketches, blobs)
         if rec.names is None:
             rec.names = codec.decode_tokens(rec.token_record, rec.language).identifiers()
         self._names.add(rec.names)
-        self._tokens.write(rec.token_record)
-        self._token_off.append(self._token_off[-1] + len(rec.token_record))
-        self._content.write(rec.content_record)
-        self._content_off.append(self._content_off[-1] + len(rec.content_record))
-        self.source_bytes += rec.size
         return local
 
     def add_source(self, src: SourceRecord) -> None:
         """Record a file occurrence of a stored blob (the last one of a repo+path wins)."""
-        if src.blob_id not in self._blobs:
+        if self._blobs.get(src.blob_id) is None:
             raise KeyError(f"blob {src.blob_id} is not in this segment")
-        self._sources[src.key] = src
+        assert self._meta is not None
+        self._meta.add_source(src)
 
     def count_skipped(self, reason: str, n: int = 1) -> None:
         self._skipped[reason] = self._skipped.get(reason, 0) + n
 
     @property
     def blob_count(self) -> int:
-        return len(self._blob_rows)
+        return self._blobs.count
 
     @property
     def skipped_count(self) -> int:
-        return sum(self._skipped.values()) + len(self._sources)
+        sources = self._meta.source_count() if self._meta else self._source_total
+        return sum(self._skipped.values()) + sources
 
     def finish(self) -> dict[str, Any]:
         """Write arrays, metadata and the segment file; returns the segment summary."""
         self._tokens.close()
         self._content.close()
-        self._sort_by_blob_id()
-        np.save(self.path / "tokens_off.npy", np.array(self._token_off, dtype=np.uint64))
-        np.save(self.path / "content_off.npy", np.array(self._content_off, dtype=np.uint64))
-        fp_count = {view: self._write_fingerprints(view) for view in VIEWS}
-        self._write_sketches()
+        order = self._blobs.order()
+        rank = np.empty(order.shape[0], dtype=np.uint32)
+        rank[order] = np.arange(order.shape[0], dtype=np.uint32)
+        self._write_records(order)
+        fp_count = {view: self._write_fingerprints(view, rank) for view in VIEWS}
+        self._write_sketches(rank)
         names, blobs_with = self._names.table()
         np.save(self.path / "names_hash.npy", names)
         np.save(self.path / "names_df.npy", blobs_with)
-        self._write_sqlite()
+        sources, repos = self._write_sqlite(rank)
+        self._source_total = sources
+        self._drop_spill()
         files = integrity.seal(self.path)  # fsync every file, then record sizes and checksums
         summary = {
             "version": SEGMENT_VERSION,
-            "blobs": len(self._blob_rows),
-            "sources": len(self._sources),
-            "repos": len({s.repo_name for s in self._sources.values()}),
-            "tokens": int(sum(r[4] for r in self._blob_rows)),
+            "blobs": self._blobs.count,
+            "sources": sources,
+            "repos": repos,
+            "tokens": self._token_total,
             "source_bytes": self.source_bytes,
             "fingerprints": fp_count,
             "names": int(names.shape[0]),
@@ -213,81 +232,102 @@ class SegmentWriter:
         fsync_dir(self.path)
         return summary
 
-    def _sort_by_blob_id(self) -> None:
-        """Renumber blobs in blob id order (local ids, stored records, fingerprints and
-        sketches), so a segment's blob order depends on its content, not on the order its
-        files came in: how a corpus is split into shards or tasks cannot change answers."""
-        ids = [row[1] for row in self._blob_rows]
-        order = sorted(range(len(ids)), key=ids.__getitem__)
-        if order == list(range(len(ids))):
-            return
-        rank = np.empty(len(ids), dtype=np.uint32)
-        rank[np.array(order, dtype=np.int64)] = np.arange(len(ids), dtype=np.uint32)
-        self._token_off = _permute_file(self.path / "tokens.bin", self._token_off, order)
-        self._content_off = _permute_file(self.path / "content.bin", self._content_off, order)
-        self._blob_rows = [(i, *self._blob_rows[old][1:]) for i, old in enumerate(order)]
-        self._blobs = {row[1]: row[0] for row in self._blob_rows}
-        for view in VIEWS:
-            self._fp_blobs[view] = [rank[b] for b in self._fp_blobs[view]]
-        if self._sketches:
-            blobs = rank[_concat(self._sketch_blobs, np.uint32)]
-            by_blob = np.argsort(blobs, kind="stable")  # a blob's own sketches keep their order
-            self._sketches = [np.concatenate(self._sketches)[by_blob]]
-            self._sketch_blobs = [blobs[by_blob]]
+    def _write_records(self, order: np.ndarray) -> None:
+        """Stored records in blob id order (local ids follow blob ids), so a segment's blob
+        order depends on its content, not on the order its files came in: how a corpus is
+        split into shards or tasks cannot change answers."""
+        for name, offsets in (("tokens", self._token_off), ("content", self._content_off)):
+            off = np.frombuffer(offsets, dtype=np.uint64)
+            if not np.array_equal(order, np.arange(order.shape[0])):
+                off = _permute_file(self.path / f"{name}.bin", off, order)
+            np.save(self.path / f"{name}_off.npy", off)
+        self._token_off = self._content_off = array("Q")
 
     def abort(self) -> None:
         """Drop a half-written segment."""
         for f in (self._tokens, self._content):
             f.close()
+        if self._meta is not None:
+            self._meta.close()
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def _write_fingerprints(self, view: str) -> int:
-        hashes = _concat(self._fps[view], np.uint32)
-        blobs = _concat(self._fp_blobs[view], np.uint32)
-        pairs = np.unique((hashes.astype(np.uint64) << np.uint64(32)) | blobs.astype(np.uint64))
-        np.save(self.path / f"fp_{view}_hash.npy", (pairs >> np.uint64(32)).astype(np.uint32))
-        np.save(
-            self.path / f"fp_{view}_blob.npy", (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        )
-        return int(pairs.shape[0])
+    def _drop_spill(self) -> None:
+        if self._meta is not None:
+            self._meta.close()
+            self._meta = None
+        shutil.rmtree(self._spill_dir)
 
-    def _write_sketches(self) -> None:
-        sk = (
-            np.concatenate(self._sketches)
-            if self._sketches
-            else np.zeros((0, self.sketch_bytes), dtype=np.uint8)
-        )
-        np.save(self.path / "sketch.npy", np.ascontiguousarray(sk, dtype=np.uint8))
-        np.save(self.path / "sketch_blob.npy", _concat(self._sketch_blobs, np.uint32))
+    def _write_fingerprints(self, view: str, rank: np.ndarray) -> int:
+        """Bucket by bucket (the top byte of the hash: the buckets' order is the sorted
+        order), each renumbered and made unique."""
+        spilled = self._fps[view]
+        spilled.flush()
+        hashes = spill.NpyWriter(self.path / f"fp_{view}_hash.npy", np.uint32)
+        blobs = spill.NpyWriter(self.path / f"fp_{view}_blob.npy", np.uint32)
+        low = np.uint64(0xFFFFFFFF)
+        for bucket in range(spill.BUCKETS):
+            pairs = spilled.read(bucket)
+            if not pairs.shape[0]:
+                continue
+            renumbered = rank[(pairs & low).astype(np.int64)].astype(np.uint64)
+            pairs = np.unique((pairs & ~low) | renumbered)
+            hashes.write((pairs >> np.uint64(32)).astype(np.uint32))
+            blobs.write((pairs & low).astype(np.uint32))
+        hashes.close()
+        blobs.close()
+        return blobs.rows
 
-    def _write_sqlite(self) -> None:
+    def _write_sketches(self, rank: np.ndarray) -> None:
+        """Bucket by bucket (the first byte of the blob id: the buckets' order is the blob
+        order), a blob's own sketches in the order they came."""
+        self._sketches.flush()
+        rows = spill.NpyWriter(self.path / "sketch.npy", np.uint8, (self.sketch_bytes,))
+        blobs = spill.NpyWriter(self.path / "sketch_blob.npy", np.uint32)
+        for bucket in range(spill.BUCKETS):
+            recs = self._sketches.read(bucket)
+            if not recs.shape[0]:
+                continue
+            new = rank[recs["blob"].astype(np.int64)]
+            by_blob = np.argsort(new, kind="stable")
+            rows.write(recs["sketch"][by_blob])
+            blobs.write(new[by_blob])
+        rows.close()
+        blobs.close()
+
+    def _write_sqlite(self, rank: np.ndarray) -> tuple[int, int]:
+        """meta.sqlite, in the same statements and order as ever; (sources, repos)."""
+        assert self._meta is not None
+        meta = self._meta
         db = sqlite3.connect(self.path / "meta.sqlite")
         try:
             db.executescript(SCHEMA)
-            db.executemany("INSERT INTO blobs VALUES (?,?,?,?,?,?)", self._blob_rows)
+            rows = ((i, *row) for i, row in enumerate(meta.blob_rows()))
+            db.executemany("INSERT INTO blobs VALUES (?,?,?,?,?,?)", rows)
             repos: dict[str, int] = {}
-            for src in self._sources.values():
-                if src.repo_name not in repos:
-                    repos[src.repo_name] = len(repos)
-                    db.execute(
-                        "INSERT INTO repos VALUES (?,?,?)",
-                        (repos[src.repo_name], src.repo_name, src.repo_url),
-                    )
-            db.executemany(
-                "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    _source_row(s, self._blobs[s.blob_id], repos[s.repo_name])
-                    for s in self._sources.values()
-                ],
+            for row in meta.sources():
+                if row[2] not in repos:
+                    repos[row[2]] = len(repos)
+                    db.execute("INSERT INTO repos VALUES (?,?,?)", (repos[row[2]], row[2], row[3]))
+            local = self._final_local(rank)
+            sources = (
+                (r[0], local(r[1]), repos[r[2]], *r[4:8], r[8], r[10]) for r in meta.sources()
             )
-            db.executemany(
-                "INSERT INTO people VALUES (?,?,?)", _people_rows(self._sources.values())
-            )
+            db.executemany("INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?)", sources)
+            db.executemany("INSERT INTO people VALUES (?,?,?)", _people_rows(meta.sources()))
             db.executemany("INSERT INTO skipped VALUES (?,?)", sorted(self._skipped.items()))
             db.executescript(INDEXES)
             db.commit()
         finally:
             db.close()
+        return meta.source_count(), len(repos)
+
+    def _final_local(self, rank: np.ndarray) -> Any:
+        def local(blob_id: str) -> int:
+            old = self._blobs.get(blob_id)
+            assert old is not None
+            return int(rank[old])
+
+        return local
 
 
 class NameCounts:
@@ -326,50 +366,37 @@ class NameCounts:
         return self._hash, self._count
 
 
-def _permute_file(path: Path, offsets: list[int], order: list[int]) -> list[int]:
-    """Rewrite a file of consecutive records in a new order; the new offsets."""
+def _sketch_records(dtype: np.dtype, sketches: np.ndarray, blobs: np.ndarray) -> np.ndarray:
+    recs = np.empty(blobs.shape[0], dtype=dtype)
+    recs["blob"] = blobs
+    recs["sketch"] = sketches
+    return recs
+
+
+def _permute_file(path: Path, offsets: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Rewrite a file of consecutive records in a new order (read with pread: no mapping
+    of the whole file); the new offsets."""
     tmp = path.with_name(path.name + ".sorted")
-    out = [0]
-    with open(path, "rb") as f, open(tmp, "wb") as dst:
-        data = _map_file(f)
-        for old in order:
-            record = data[offsets[old] : offsets[old + 1]]
-            dst.write(record)
-            out.append(out[-1] + len(record))
+    lengths = np.diff(offsets)[order]
+    starts = offsets[:-1][order]
+    out = np.zeros(order.shape[0] + 1, dtype=np.uint64)
+    np.cumsum(lengths, out=out[1:])
+    step = 65_536
+    with open(path, "rb") as src, open(tmp, "wb", buffering=1 << 20) as dst:
+        fd = src.fileno()
+        for at in range(0, order.shape[0], step):
+            where = starts[at : at + step].tolist()
+            for start, length in zip(where, lengths[at : at + step].tolist(), strict=True):
+                dst.write(os.pread(fd, length, start))
     os.replace(tmp, path)
     return out
 
 
-def _map_file(f: Any) -> mmap.mmap | bytes:
-    if os.fstat(f.fileno()).st_size == 0:
-        return b""
-    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-
-
-def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
-
-
-def _source_row(s: SourceRecord, blob_local: int, repo_id: int) -> tuple[Any, ...]:
-    return (
-        s.key,
-        blob_local,
-        repo_id,
-        s.path,
-        s.license,
-        s.license_type,
-        s.license_evidence,
-        json.dumps(list(s.authors)),
-        json.dumps(list(s.copyright)),
-    )
-
-
-def _people_rows(sources: Any) -> list[tuple[int, str, str]]:
-    rows = []
+def _people_rows(sources: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, str, str]]:
+    """(sid, kind, value) of spilled sources (authors json at 8, emails json at 9)."""
     for s in sources:
-        rows += [(s.key, "author", a.casefold()) for a in s.authors]
-        rows += [(s.key, "email", e.casefold()) for e in s.emails]
-    return rows
+        yield from ((s[0], "author", a.casefold()) for a in json.loads(s[8]))
+        yield from ((s[0], "email", e.casefold()) for e in json.loads(s[9]))
 
 
 class Segment:
