@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from test_shards import CORPUS, answers, corpus_slice, windows
 
+from attribution.core import score
 from attribution.index.build import build
 from attribution.index.fanout import FannedIndex
 from attribution.index.maintain import remove
@@ -122,3 +123,35 @@ def test_a_fanned_index_asks_its_shards_in_rounds(built: dict[str, Any]) -> None
     # candidates' tokens and found blobs' sources: at most a call per shard per query each
     assert 0 < calls["tokens_many"] <= 4 * len(queries)
     assert 0 < calls["sources_many"] <= 4 * matched
+
+
+def _renamed_weights_by_counting(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
+    """The former implementation (Counters), the oracle of the vectorised one."""
+    pairs = list(zip(q_names.tolist(), s_names.tolist(), strict=True))
+    forward: dict[int, Counter[int]] = {}
+    backward: dict[int, Counter[int]] = {}
+    for a, b in pairs:
+        forward.setdefault(a, Counter())[b] += 1
+        backward.setdefault(b, Counter())[a] += 1
+    best_f = {a: c.most_common(1)[0][0] for a, c in forward.items()}
+    best_b = {b: c.most_common(1)[0][0] for b, c in backward.items()}
+    uses = {a: sum(c.values()) for a, c in forward.items()}
+    weights = [
+        (score.RENAMED_WEIGHT if uses[a] > 1 else score.SINGLE_WEIGHT)
+        if best_f[a] == b and best_b[b] == a
+        else score.INCONSISTENT_WEIGHT
+        for a, b in pairs
+    ]
+    return np.array(weights, dtype=np.float64)
+
+
+def test_renamed_weights_are_those_of_counting_pairs_ties_included() -> None:
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        n = int(rng.integers(0, 60))
+        names = int(rng.integers(1, 8))  # few names: many ties and inconsistent mappings
+        hashes = rng.integers(0, 1 << 32, 2 * names, dtype=np.uint64).astype(np.uint32)
+        q = hashes[rng.integers(0, names, n)]
+        s = hashes[names + rng.integers(0, names, n)] if trial % 3 else q[::-1].copy()
+        got = score.renamed_weights(q, s)
+        assert np.array_equal(got, _renamed_weights_by_counting(q, s)), (q, s)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,23 +87,29 @@ def run_lengths(flags: np.ndarray, breaks: np.ndarray) -> np.ndarray:
 def renamed_weights(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
     """Weight of each renamed pair: RENAMED_WEIGHT when it follows the majority mapping in
     both directions and the query name recurs, SINGLE_WEIGHT for a consistent single use,
-    else INCONSISTENT_WEIGHT."""
-    pairs = list(zip(q_names.tolist(), s_names.tolist(), strict=True))
-    forward: dict[int, Counter[int]] = {}
-    backward: dict[int, Counter[int]] = {}
-    for a, b in pairs:
-        forward.setdefault(a, Counter())[b] += 1
-        backward.setdefault(b, Counter())[a] += 1
-    best_f = {a: c.most_common(1)[0][0] for a, c in forward.items()}
-    best_b = {b: c.most_common(1)[0][0] for b, c in backward.items()}
-    uses = {a: sum(c.values()) for a, c in forward.items()}
-    weights = [
-        (RENAMED_WEIGHT if uses[a] > 1 else SINGLE_WEIGHT)
-        if best_f[a] == b and best_b[b] == a
-        else INCONSISTENT_WEIGHT
-        for a, b in pairs
-    ]
-    return np.array(weights, dtype=np.float64)
+    else INCONSISTENT_WEIGHT. A majority tie goes to the pairing seen first."""
+    n = q_names.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.float64)
+    qn, sn = q_names.astype(np.uint64), s_names.astype(np.uint64)
+    _, first, pair, count = np.unique(
+        (qn << np.uint64(32)) | sn, return_index=True, return_inverse=True, return_counts=True
+    )
+    a, b = qn[first], sn[first]
+    best = _majority(a, count, first) & _majority(b, count, first)
+    _, name, uses = np.unique(qn, return_inverse=True, return_counts=True)
+    weights = np.where(uses[name] > 1, RENAMED_WEIGHT, SINGLE_WEIGHT)
+    return np.where(best[pair.reshape(-1)], weights, INCONSISTENT_WEIGHT)
+
+
+def _majority(key: np.ndarray, count: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Which distinct pairs are their key's most frequent one (the first seen on a tie)."""
+    order = np.lexsort((first, -count, key))
+    top = np.ones(order.shape[0], dtype=bool)
+    top[1:] = key[order][1:] != key[order][:-1]
+    out = np.zeros(order.shape[0], dtype=bool)
+    out[order[top]] = True
+    return out
 
 
 def gap_cost(chain: list[Span]) -> float:
