@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -141,9 +142,12 @@ def _http(url: str) -> Any:
     def ask(code: str, name: str) -> dict[str, Any]:
         body = json.dumps({"code": code, "filename": name}).encode()
         request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=120) as resp:
-            result: dict[str, Any] = json.loads(resp.read())
-            return result
+        try:
+            with urllib.request.urlopen(request, timeout=120) as resp:
+                result: dict[str, Any] = json.loads(resp.read())
+                return result
+        except urllib.error.HTTPError as err:  # kept as the answer: it counts as differing
+            return {"http_status": err.code, "error": err.read().decode(errors="replace")}
 
     return ask
 
@@ -206,6 +210,7 @@ def _measure(
     times: dict[str, list[float]] = {k: [] for k in configs}
     differ = 0
     kept = []
+    errors = dict.fromkeys(configs, 0)
     before = _load()
     for code, name in qs:
         answers = []
@@ -214,6 +219,7 @@ def _measure(
             result = ask(code, name)
             times[label].append((time.perf_counter() - t) * 1000)
             result.pop("elapsed_ms", None)
+            errors[label] += "http_status" in result
             answers.append(json.dumps(result, sort_keys=True))
         differ += len(set(answers)) > 1
         kept.append(answers[0])
@@ -228,6 +234,7 @@ def _measure(
             "p50_ms": round(statistics.median(ms), 2),
             "p99_ms": round(ms[round(0.99 * (len(ms) - 1))], 2),
             "mean_ms": round(statistics.fmean(ms), 2),
+            "http_errors": errors[label],
         }
     return out
 
