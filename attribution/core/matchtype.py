@@ -118,24 +118,11 @@ def _ends(
     (the innermost holding the whole copy, else the innermost holding that end); None when
     an end shows an edit. Ends outside functions are empty."""
     whole_q, whole_s = _unit(q, first.qa, last.qb), _unit(s, first.sa, last.sb)
-    lead = _end(
-        q,
-        s,
-        first.qa,
-        first.sa,
-        whole_q or _unit(q, first.qa, first.qa + 1),
-        whole_s or _unit(s, first.sa, first.sa + 1),
-        lead=True,
-    )
-    tail = _end(
-        q,
-        s,
-        last.qb,
-        last.sb,
-        whole_q or _unit(q, last.qb - 1, last.qb),
-        whole_s or _unit(s, last.sb - 1, last.sb),
-        lead=False,
-    )
+    qa, sa, qb, sb = first.qa, first.sa, last.qb, last.sb
+    lead_units = whole_q or _unit(q, qa, qa + 1), whole_s or _unit(s, sa, sa + 1)
+    tail_units = whole_q or _unit(q, qb - 1, qb), whole_s or _unit(s, sb - 1, sb)
+    lead = _end(q, s, qa, sa, *lead_units, lead=True)
+    tail = _end(q, s, qb, sb, *tail_units, lead=False)
     return None if lead is None or tail is None else (lead, tail)
 
 
