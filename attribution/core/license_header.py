@@ -63,9 +63,9 @@ def header_license(head: str, beyond: str = "") -> str | None:
     leading = head[: code.start()] if code else head
     found = region_license(leading)
     rest = head[code.start() :] if code else ""
-    if found:
-        blocks = [b for b in comment_blocks(rest) if _OWN_COPYRIGHT.search(b)]
-        later = [_borrowed(b, found) for b in blocks]
+    if found:  # only blocks with a copyright line of their own: look for one first
+        blocks = [] if _next_copyright(rest, 0) < 0 else comment_blocks(rest)
+        later = [_borrowed(b, found) for b in blocks if _OWN_COPYRIGHT.search(b)]
     else:
         blocks = list(comment_blocks(rest)) if _notice_like(rest) else []
         later = [region_license(b) for b in blocks]
