@@ -315,3 +315,36 @@ def test_the_bsd_license_named_beside_another_takes_the_license_files_variant() 
     }
     got = RepoContext(files).attribute_file("_vendor/packaging/_ranges.py", PACKAGING)
     assert (got.license, got.license_evidence) == ("Apache-2.0 OR BSD-2-Clause", "header")
+
+
+def test_a_borrowed_notice_offering_the_headers_license_adds_nothing() -> None:
+    # debian/libedit/ltmain.sh: libtool's GPLv2+ header, then gnulib bootstrap's dual notice
+    head = (
+        "#! /usr/bin/env sh\n## DO NOT EDIT - This file generated from ./build-aux/ltmain.in\n"
+        "# GNU Libtool is free software; you can redistribute it and/or modify\n"
+        "# it under the terms of the GNU General Public License as published by\n"
+        "# the Free Software Foundation; either version 2 of the License, or\n"
+        "# (at your option) any later version.\n\nPROGRAM=libtool\n"
+        "func_echo ()\n{\n    local _G_message=$*\n}\n\n"
+        "# Copyright (C) 2004-2019, 2021 Bootstrap Authors\n#\n"
+        "# This file is dual licensed under the terms of the MIT license\n"
+        "# <https://opensource.org/license/MIT>, and GPL version 2 or later\n"
+        "# <http://www.gnu.org/licenses/gpl-2.0.html>.  You must apply one of\n"
+        "# these licenses when using or redistributing this software.\n\nset -e\n"
+    )
+    assert header_license(head) == "GPL-2.0-or-later"
+
+
+def test_code_pasted_from_another_project_adds_its_license() -> None:
+    # pypi/dill/dill/pointers.py
+    head = (
+        "#!/usr/bin/env python\n#\n# Author: Mike McKerns (mmckerns @caltech and @uqfoundation)\n"
+        "# License: 3-clause BSD.  The full license text is available at:\n"
+        "#  - https://github.com/uqfoundation/dill/blob/master/LICENSE\n\n"
+        "__all__ = ['parent', 'reference', 'at', 'parents', 'children']\n\nimport gc\n\n"
+        "# more generic helper function (cut-n-paste from objgraph)\n"
+        "# Source at http://mg.pov.lt/objgraph/\n"
+        "# Copyright (c) 2008-2010 Marius Gedminas <marius@pov.lt>\n"
+        "# Released under the MIT licence (see objgraph/objgrah.py)\n\ndef _find_chain():\n"
+    )
+    assert header_license(head) == "BSD-3-Clause AND MIT"

@@ -70,10 +70,16 @@ def header_license(head: str, beyond: str = "") -> str | None:
         blocks = list(comment_blocks(rest)) if _notice_like(rest) else []
         later = [region_license(b) for b in blocks]
     later += [_borrowed(b, found) for b in own_notices(beyond)]
+    if not any(later):
+        return found
     # a later notice naming only licenses of the header adds nothing (and ANDed to a
     # choice, "MIT OR GPL-2.0-only" AND "MIT", it would take the choice away)
     named = set(license_ids(found)) if found else set()
-    parts = [x for x in [found, *later] if x and (x == found or set(license_ids(x)) - named)]
+    parts = [
+        x
+        for x in [found, *later]
+        if x and (x == found or (set(license_ids(x)) - named and not _offers(x, found)))
+    ]
     return normalize(parts) if parts else None  # several notices (one per part): AND
 
 
@@ -109,10 +115,22 @@ _OWN_COPYRIGHT = re.compile(r"(?:copyright\s*(?:\(c\)|©)?|\(c\)|©)\s*\d{4}", r
 def _borrowed(block: str, found: str | None) -> str | None:
     """The license of a notice of borrowed code: every license it names (a GNU notice does
     not hide the others here), less the header's own GNU license named again in another
-    scope ("modified by the htop developers applying GPL-2" in a GPL-2.0-or-later file)."""
+    scope ("modified by the htop developers applying GPL-2" in a GPL-2.0-or-later file),
+    unless the notice offers a choice."""
+    ids = header_ids(block, first_only=False)
+    if len(ids) > 1 and is_dual(block):  # a choice is kept whole ("MIT, and GPL version 2
+        return combine(ids, True)  # or later ... apply one of these licenses": OR)
     own = {_gnu_base(i) for i in license_ids(found)} - {None} if found else set()
-    ids = [i for i in header_ids(block, first_only=False) if _gnu_base(i.split()[0]) not in own]
-    return combine(ids, len(ids) > 1 and is_dual(block)) if ids else None
+    ids = [i for i in ids if _gnu_base(i.split()[0]) not in own]
+    return combine(ids, False) if ids else None
+
+
+def _offers(choice: str, found: str | None) -> bool:
+    """Whether ``choice`` is a choice offering the whole of ``found`` ("GPL-2.0-or-later"
+    AND "MIT OR GPL-2.0-or-later" is GPL-2.0-or-later)."""
+    if not found or " AND " in choice or " OR " not in choice:
+        return False
+    return found in {p.strip("() ") for p in choice.split(" OR ")}
 
 
 def _gnu_base(spdx_id: str) -> str | None:
