@@ -17,7 +17,7 @@ from attribution.index.format import read_manifest
 from attribution.index.ingest import IngestLimits
 from attribution.index.maintain import merge
 from attribution.index.optout import OptOut
-from attribution.index.segment import SPILL_DIR, SegmentWriter
+from attribution.index.segment import SPILL_DIR, NameCounts, SegmentWriter
 
 MODULES = ("textwrap", "shlex", "json.decoder", "argparse", "csv", "difflib", "string")
 
@@ -101,3 +101,18 @@ def test_the_blob_map_finds_every_id_and_orders_them() -> None:
     assert all(blobs.get(i) == n for n, i in enumerate(ids))
     assert blobs.get("f" * 40) is None and blobs.get("x" * 80) is None
     assert [ids[i] for i in blobs.order()] == sorted(ids)
+
+
+def test_name_counts_fold_as_they_go() -> None:
+    rng = np.random.default_rng(3)
+    blobs = [
+        np.unique(rng.integers(0, 300, rng.integers(0, 40))).astype(np.uint32) for _ in range(400)
+    ]
+    names = NameCounts()
+    names.COMPACT = 50
+    for b in blobs:
+        names.add(b)
+    hashes, counts = names.table()
+    want = np.unique(np.concatenate(blobs), return_counts=True)
+    assert np.array_equal(hashes, want[0]) and np.array_equal(counts, want[1])
+    assert hashes.dtype == counts.dtype == np.uint32

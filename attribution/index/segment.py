@@ -349,16 +349,19 @@ class NameCounts:
             self._fold()
 
     def _fold(self) -> None:
-        hashes = np.concatenate([self._hash, *self._pending])
-        counts = np.concatenate([self._count, np.ones(self._size, dtype=np.uint32)])
-        order = np.argsort(hashes, kind="stable")
-        hashes, counts = hashes[order], counts[order]
-        first = np.ones(hashes.shape[0], dtype=bool)
-        first[1:] = hashes[1:] != hashes[:-1]
-        starts = np.flatnonzero(first)
-        self._hash = hashes[starts]
-        self._count = np.add.reduceat(counts, starts).astype(np.uint32) if starts.size else counts
+        """Merge the pending names into the table in place of re-sorting the table: the
+        transient memory is the pending arrays' and one copy of the table."""
+        if not self._pending:
+            return
+        names, counts = np.unique(np.concatenate(self._pending), return_counts=True)
         self._pending, self._size = [], 0
+        at = np.searchsorted(self._hash, names)
+        known = at < self._hash.shape[0]
+        known[known] = self._hash[at[known]] == names[known]
+        np.add.at(self._count, at[known], counts[known].astype(np.uint32))
+        new = ~known
+        self._hash = np.insert(self._hash, at[new], names[new])
+        self._count = np.insert(self._count, at[new], counts[new].astype(np.uint32))
 
     def table(self) -> tuple[np.ndarray, np.ndarray]:
         """(sorted distinct hashes, blobs holding each), both uint32."""
