@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
@@ -27,6 +28,7 @@ FROM sources s JOIN repos r ON r.repo_id = s.repo_id WHERE s.blob_local = ?
 """
 
 
+@functools.lru_cache(maxsize=4096)
 def obligations_of(expression: str) -> tuple[str, ...]:
     """What reusing code under a license requires (empty when the module is absent)."""
     try:
