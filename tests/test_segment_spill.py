@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from attribution.core.config import Config
+from attribution.index import build as build_module
 from attribution.index import spill
 from attribution.index.build import Builder, build, read_all
 from attribution.index.format import read_manifest
@@ -116,3 +117,12 @@ def test_name_counts_fold_as_they_go() -> None:
     want = np.unique(np.concatenate(blobs), return_counts=True)
     assert np.array_equal(hashes, want[0]) and np.array_equal(counts, want[1])
     assert hashes.dtype == counts.dtype == np.uint32
+
+
+def test_dropping_repository_contexts_changes_nothing(
+    tmp_path: Path, corpus: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = write_segment(tmp_path / "kept", corpus, spill_bytes=1 << 40)
+    monkeypatch.setattr(build_module, "CONTEXT_FILES", 2)  # fresh contexts every 2 files
+    dropped = write_segment(tmp_path / "dropped", corpus, spill_bytes=1 << 40)
+    assert segment_bytes(kept.path) == segment_bytes(dropped.path)

@@ -54,6 +54,9 @@ from attribution.index.writer import (
 
 BATCH_FILES = 64
 BATCH_BYTES = 4_000_000
+# files attributed before the repository contexts are dropped: a context caches facts per
+# directory (~320 bytes each), so a repository of a million directories would hold ~320 MB
+CONTEXT_FILES = 100_000
 HEAD_CHARS = 8192
 EMBEDDED = "installed"  # the SOURCE name of the embedded default
 
@@ -145,6 +148,7 @@ class Builder:
         self.report = BuildReport()
         self.progress = Progress("indexing")
         self._contexts: dict[str, RepoContext] = {}
+        self._attributed = 0  # files attributed with the contexts held
         self._in_flight: dict[str, list[SourceRecord]] = {}
         self._batch = _Batch()
         self._pending: deque[tuple[_Batch, cf.Future[list[BlobRecord | str]] | None]] = deque()
@@ -222,10 +226,12 @@ class Builder:
             self.progress.update(self.report.files, self.report.source_bytes, self.report.skipped)
 
     def _context(self, repo: Repository) -> RepoContext:
+        self._attributed += 1
+        if self._attributed > CONTEXT_FILES or len(self._contexts) > 10_000:
+            self._contexts.clear()  # the same answers from fresh ones: they only cache
+            self._attributed = 1
         ctx = self._contexts.get(repo.name)
         if ctx is None:
-            if len(self._contexts) > 10_000:
-                self._contexts.clear()
             ctx = RepoContext(
                 repo.metadata_files,
                 declared_license=repo.declared_license,
