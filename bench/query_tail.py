@@ -152,6 +152,7 @@ def main() -> int:
     parser.add_argument("--index", action="append", required=True, help="LABEL=DIR")
     parser.add_argument("--queries", type=Path, default=QUERIES)
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--note", default="", help="what the two trees are, for the record")
     parser.add_argument("--profile", type=int, default=0, help="slowest queries to profile")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "query_tail.json")
     args = parser.parse_args()
@@ -167,6 +168,7 @@ def main() -> int:
         "before_commit": _commit(args.before),
         "after_commit": _commit(args.after),
         "queries_file": args.queries.name,
+        "trees": {"before": str(args.before), "after": str(args.after), "what": args.note},
         "note": "load average recorded before and after each pass: the machine is shared",
         "indexes": {},
     }
