@@ -9,7 +9,8 @@ notices, GNU notices and their exceptions.
 A notice of its own further on (a comment block with a dated copyright line and a license,
 for code taken from elsewhere) adds its license with AND, whether in the head after the
 leading notice or in the next ``LATER_CHARS`` of the file (found by a plain substring scan
-for "copyright", so a file without one costs a few microseconds).
+for "copyright", so a file without one costs a few microseconds); inside one comment, a
+line opening with a dated copyright after a stated license starts such a notice too.
 Pure: strings in, SPDX ids out.
 """
 
@@ -32,7 +33,17 @@ from attribution.core.obligations import combine, license_ids, normalize
 HEAD_CHARS = 8192
 LATER_CHARS = 64 * 1024  # text after the head scanned for notices of borrowed code
 MAX_LATER_BLOCKS = 8  # comment blocks read there at most
-_TRIGGER_WORDS = ("licen", "public domain", "permission", "redistribut", "wtfpl", "gpl", "mit")
+_TRIGGER_WORDS = (
+    "licen",
+    "public domain",
+    "public-domain",
+    "permission",
+    "redistribut",
+    "wtfpl",
+    "gpl",
+    "mit",
+    "independent jpeg group",
+)
 _FULL_TEXT_PHRASES = (
     "permission is hereby granted",
     "redistribution and use",
@@ -61,14 +72,17 @@ def header_license(head: str, beyond: str = "") -> str | None:
     head = head[:HEAD_CHARS]
     code = _CODE_LINE.search(head)
     leading = head[: code.start()] if code else head
-    found = region_license(leading)
+    found, later = _notices_of(leading)
     rest = head[code.start() :] if code else ""
     if found:  # only blocks with a copyright line of their own: look for one first
         blocks = [] if _next_copyright(rest, 0) < 0 else comment_blocks(rest)
-        later = [_borrowed(b, found) for b in blocks if _OWN_COPYRIGHT.search(b)]
+        later += [_borrowed(b, found) for b in blocks if _OWN_COPYRIGHT.search(b)]
     else:
         blocks = list(comment_blocks(rest)) if _notice_like(rest) else []
-        later = [region_license(b) for b in blocks]
+        later = []
+        for block in blocks:
+            own, borrowed = _notices_of(block)
+            later += [own, *borrowed]
     later += [_borrowed(b, found) for b in own_notices(beyond)]
     if not any(later):
         return found
@@ -81,6 +95,26 @@ def header_license(head: str, beyond: str = "") -> str | None:
         if x and (x == found or (set(license_ids(x)) - named and not _offers(x, found)))
     ]
     return normalize(parts) if parts else None  # several notices (one per part): AND
+
+
+def _notices_of(region: str) -> tuple[str | None, list[str | None]]:
+    """(the license of a comment region's notice, those of the borrowed code's notices after
+    it): a dated copyright line after a stated license starts a notice of its own ("Based on
+    ionice, Copyright (C) 2005 Jens Axboe, Released under the terms of the GNU General Public
+    License version 2" after htop's GPLv2+)."""
+    if is_dual(region):  # "Alternatively, ... under the terms of either": one notice
+        return region_license(region), []
+    for m in _OWN_COPYRIGHT.finditer(region):
+        start = region.rfind("\n", 0, m.start()) + 1
+        own_line = start and _LINE_START.fullmatch(region, start, m.start())
+        if own_line and _OWN_COPYRIGHT.search(region, 0, start):
+            found = region_license(region[:start])
+            if found:
+                return found, [_borrowed(region[start:], found)]
+    return region_license(region), []
+
+
+_LINE_START = re.compile(r"[ \t/*#;!-]*")
 
 
 def own_notices(text: str) -> list[str]:
@@ -116,13 +150,22 @@ def _borrowed(block: str, found: str | None) -> str | None:
     """The license of a notice of borrowed code: every license it names (a GNU notice does
     not hide the others here), less the header's own GNU license named again in another
     scope ("modified by the htop developers applying GPL-2" in a GPL-2.0-or-later file),
-    unless the notice offers a choice."""
+    unless the notice offers a choice or releases the borrowed code under that scope
+    ("Released under the terms of the GNU General Public License version 2")."""
     ids = header_ids(block, first_only=False)
     if len(ids) > 1 and is_dual(block):  # a choice is kept whole ("MIT, and GPL version 2
         return combine(ids, True)  # or later ... apply one of these licenses": OR)
-    own = {_gnu_base(i) for i in license_ids(found)} - {None} if found else set()
+    granted = _GNU_GRANT.search(flatten(block))
+    own = {_gnu_base(i) for i in license_ids(found)} - {None} if found and not granted else set()
     ids = [i for i in ids if _gnu_base(i.split()[0]) not in own]
     return combine(ids, False) if ids else None
+
+
+_GNU_GRANT = re.compile(
+    r"(?:released|licen[cs]ed|distributed)\s+under\s+(?:the\s+)?(?:terms\s+of\s+(?:the\s+)?)?"
+    r"(?:GNU\s+(?:(?:Lesser|Library|Affero)\s+)?General\s+Public\s+Licen[cs]e|[LA]?GPL)",
+    re.I,
+)
 
 
 def _offers(choice: str, found: str | None) -> bool:
@@ -159,7 +202,35 @@ def header_ids(head: str, *, first_only: bool = True) -> list[str]:
     granted, rest = exceptions_in(outside(head, matches))
     found = [m.license_id for m in matches]
     ids = list(dict.fromkeys(found + notices(rest, first_only=first_only)))
-    return with_exceptions(ids, granted)
+    return with_exceptions(ids or unnamed_license(rest, squeezed), granted)
+
+
+def unnamed_license(text: str, squeezed: str) -> list[str]:
+    """A notice naming no license: the header calling its own code a "public-domain
+    implementation" (its title line, not a work it derives from), or a permission to use,
+    copy, modify and distribute granted with no condition (no SPDX id: ScanCode's
+    ``other-permissive`` key). ``squeezed``: the text flattened to one lower-case line."""
+    if "public" in squeezed and _OWN_PUBLIC_DOMAIN.search(text):
+        return ["LicenseRef-public-domain"]
+    granted = "permission" in squeezed and all(p.search(squeezed) for p in _FREE_GRANT)
+    if granted and not _CONDITION.search(squeezed):
+        return ["LicenseRef-scancode-other-permissive"]
+    return []
+
+
+_OWN_PUBLIC_DOMAIN = re.compile(
+    r"^[ \t/*#;-]*(?:\(\w+\)\s*)?(?:\w+\s+)?public[- ]domain\s+(?:implementation|version)\b",
+    re.I | re.M,
+)
+_FREE_GRANT = (
+    re.compile(r"permission to (?:use|copy)\b[^.]{0,80}?\bgranted\b"),
+    re.compile(r"permission to [^.]{0,40}\bmodify\b[^.]{0,80}?\bgranted\b"),
+    re.compile(r"\bdistribut"),
+    re.compile(r"\bwithout (?:any )?(?:restrictions?|fee)\b"),
+)
+_CONDITION = re.compile(
+    r"provided (?:that|this|the|you)\b|subject to|as long as|on condition|\b(?:must|shall)\b"
+)
 
 
 def _notice_like(text: str) -> bool:

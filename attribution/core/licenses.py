@@ -193,6 +193,7 @@ class RepoContext:
         self._debian, self._source = self._read_debian()
         self._reuse = self._read_reuse()
         self._reuse_default = self._licenses_dir()
+        self._bundled = _bundled_parts(self._files)
         for directory in list(self._by_dir):
             self._facts(directory)  # read every license file now, once
 
@@ -335,6 +336,7 @@ class RepoContext:
             or _table([self._declared] if self._declared != NOASSERTION else None)
             or _Found(NOASSERTION, "none")
         )
+        found = self._unbundled(path, found) if self._bundled else found
         statements = copyright_statements(head)
         statements += [*(stanza.statements if stanza else ()), *self._reuse_statements(path)]
         first, emails = people([*(holder(s) for s in statements), *(declared_authors or ())])
@@ -352,6 +354,20 @@ class RepoContext:
             tuple(dict.fromkeys([*shown, *tail_shown]))[:10],
             tuple(warnings),
         )
+
+    def _unbundled(self, path: str, found: _Found) -> _Found:
+        """A package's AND expression less the licenses its NOTICE gives to bundled files
+        other than this one (prometheus-client: "Apache-2.0 AND BSD-2-Clause", the BSD part
+        being the bundled decorator.py)."""
+        if found.evidence not in ("package-metadata", "license-file"):
+            return found
+        parts = found.expression.split(" AND ")
+        if len(parts) < 2 or "(" in found.expression:
+            return found
+        mine = {spdx for spdx, bundled in self._bundled if bundled == path}
+        drop = {spdx for spdx, _ in self._bundled} - mine
+        kept = [p for p in parts if p not in drop]
+        return _Found(" AND ".join(kept), found.evidence) if kept and kept != parts else found
 
     def _tail(
         self, facts: _DirFacts
@@ -432,6 +448,28 @@ class RepoContext:
 
 
 _AMBIGUOUS = {"MIT", "X11", "LicenseRef-BSD"}
+_BUNDLES = re.compile(
+    r"\bbundles\s+.{1,80}?\s+(?:which\s+is\s+)?(?:available|licensed|released|distributed)"
+    r"\s+under\s+(?:the\s+|an?\s+)?[\"']?(?P<license>[^\"'.]{1,40}?)[\"']?\s+licen[cs]e\.?\s+"
+    r"(?:for\s+details,?\s+)?see\s+(?P<path>[\w.-]+(?:/[\w.-]+)*\.\w+)",
+    re.I,
+)
+
+
+def _bundled_parts(files: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """(license id, path) of each bundled file a NOTICE names with its license ("This product
+    bundles decorator 4.0.10 which is available under a "2-clause BSD" license. For details,
+    see prometheus_client/decorator.py")."""
+    out = []
+    for path, text in files.items():
+        if not path.rsplit("/", 1)[-1].upper().startswith("NOTICE"):
+            continue
+        prefix = _parent(path) + "/" if "/" in path else ""
+        for m in _BUNDLES.finditer(" ".join(text.split())):
+            spdx = normalize(m["license"])
+            if spdx != NOASSERTION and " " not in spdx:
+                out.append((spdx, prefix + m["path"].rstrip(".")))
+    return tuple(out)
 
 
 def _header(head: str, facts: _DirFacts, beyond: str = "") -> _Found | None:
