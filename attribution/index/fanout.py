@@ -6,10 +6,17 @@ the shards at once and their answers merge as `Index` merges its segments, with 
 blob handles (read from the root manifest), so answers are identical to the in-process
 index. A shard that fails or does not answer in time makes the call raise
 ShardUnavailable naming it: never a partial answer.
+
+A search asks in rounds: its look-up (postings, neighbours, names' frequencies) in one,
+its candidates' tokens and sources in another, and, when some match has copies to
+order, the found blobs' texts in a third. A round is one call per shard, or, when
+`call` has a `round` method (web/ray_serve.py: several shards per replica), one call
+per server holding some of the shards asked.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +33,7 @@ from attribution.index.shards import check, segment_path, segment_shard
 from attribution.index.store import LRU, TOKEN_CACHE, top_k
 
 NAME_CACHE = 1_000_000  # identifier document frequencies kept (then forgotten at once)
+CONTENT_CACHE = 64 << 20  # bytes of blob texts kept
 
 
 class ShardUnavailable(IndexFormatError):
@@ -36,8 +44,10 @@ class Pending(Protocol):
     def result(self) -> Any: ...
 
 
-# call(shard, method, *args) -> Pending: a request to one shard server, answered later
+# call(shard, method, *args) -> Pending: a request to one shard server, answered later;
+# call.round([(shard, method, args), ...]) -> [Pending, ...], when present, sends a round
 Call = Callable[..., Pending]
+Request = tuple[int, str, tuple[Any, ...]]
 
 
 class FannedIndex:
@@ -61,8 +71,10 @@ class FannedIndex:
         # one index version's answers, kept: each saves a round trip to a shard
         self._tokens = LRU(TOKEN_CACHE, len)
         self._sources = LRU(4096)
+        self._content = LRU(CONTENT_CACHE, len)
         self._names: dict[int, int] = {}
         self._blobs: int | None = None
+        self._query = threading.local()  # the blobs whose sources this thread's query asked
 
     # --- handles: global (as Index numbers blobs) <-> a shard's own --------------------
     def _to_global(self, shard: int, handles: np.ndarray) -> np.ndarray:
@@ -76,13 +88,21 @@ class FannedIndex:
         j = int(np.searchsorted(self._segs[shard], g))
         return shard, int(self._local_bases[shard][j]) + handle - int(self.bases[g])
 
+    def _round(self, requests: list[Request]) -> list[Any]:
+        """The answers of one round of requests, sent at once."""
+        batch = getattr(self._call, "round", None)
+        if batch is not None:
+            pending = list(batch(requests))
+        else:
+            pending = [self._call(shard, method, *args) for shard, method, args in requests]
+        return [self._wait(r[0], p) for r, p in zip(requests, pending, strict=True)]
+
     def _all(self, method: str, *args: Any) -> list[Any]:
-        pending = [self._call(s, method, *args) for s in range(self.n_shards)]
-        return [self._wait(s, p) for s, p in enumerate(pending)]
+        return self._round([(s, method, args) for s in range(self.n_shards)])
 
     def _one(self, handle: int, method: str) -> Any:
         shard, local = self._to_shard(handle)
-        return self._wait(shard, self._call(shard, method, local))
+        return self._round([(shard, method, (local,))])[0]
 
     def _wait(self, shard: int, pending: Pending) -> Any:
         try:
@@ -178,22 +198,49 @@ class FannedIndex:
         self._blobs = sum(int(part[1]) for part in parts)
 
     def prefetch_tokens(self, blobs: list[int]) -> None:
-        self._fetch_many(self._tokens, "tokens_many", blobs)
+        """The candidates' tokens, and their sources too: the blobs a search finds are
+        among its candidates, so prefetch_sources then asks nothing."""
+        self._query.found = None
+        self._fetch([(self._tokens, "tokens_many", blobs), (self._sources, "sources_many", blobs)])
 
     def prefetch_sources(self, blobs: list[int]) -> None:
-        self._fetch_many(self._sources, "sources_many", blobs)
+        self._query.found = list(blobs)  # the blobs whose content() may be asked next
+        self._fetch([(self._sources, "sources_many", blobs)])
 
-    def _fetch_many(self, cache: LRU, method: str, blobs: list[int]) -> None:
-        """The values of the blobs the cache lacks, one call per shard holding some."""
-        by_shard: dict[int, list[tuple[int, int]]] = {}
-        for blob in blobs:
+    def prefetch_content(self, blobs: list[int]) -> None:
+        """The texts of these blobs, in one round (content() will be asked)."""
+        self._fetch([(self._content, "content", blobs)])
+
+    def _fetch(self, wants: list[tuple[LRU, str, list[int]]]) -> None:
+        """The values the caches lack, in one round: per method, one call per shard
+        holding some of its blobs (`content`, which Index answers for one blob, one call
+        per blob: a round that has `round` batches them per server)."""
+        requests: list[Request] = []
+        into: list[tuple[LRU, list[int], bool]] = []  # (cache, blobs, answer is a list)
+        for cache, method, blobs in wants:
+            for shard, (handles, local) in self._missing(cache, blobs).items():
+                if method == "content":
+                    requests += [(shard, method, (lo,)) for lo in local]
+                    into += [(cache, [h], False) for h in handles]
+                else:
+                    requests.append((shard, method, (local,)))
+                    into.append((cache, handles, True))
+        if not requests:
+            return
+        for (cache, handles, many), answer in zip(into, self._round(requests), strict=True):
+            for blob, value in zip(handles, answer if many else [answer], strict=True):
+                cache.get_or(blob, lambda v=value: v)
+
+    def _missing(self, cache: LRU, blobs: list[int]) -> dict[int, tuple[list[int], list[int]]]:
+        """By shard, the blobs (global handles, the shard's own) the cache lacks."""
+        by_shard: dict[int, tuple[list[int], list[int]]] = {}
+        for blob in dict.fromkeys(blobs):
             if blob not in cache:
                 shard, local = self._to_shard(blob)
-                by_shard.setdefault(shard, []).append((blob, local))
-        pending = {s: self._call(s, method, [lo for _, lo in b]) for s, b in by_shard.items()}
-        for s, p in pending.items():
-            for (blob, _), value in zip(by_shard[s], self._wait(s, p), strict=True):
-                cache.get_or(blob, lambda v=value: v)
+                handles, own = by_shard.setdefault(shard, ([], []))
+                handles.append(blob)
+                own.append(local)
+        return by_shard
 
     def tokens(self, blob: int) -> TokenStream:
         result: TokenStream = self._tokens.get_or(blob, lambda: self._one(blob, "tokens"))
@@ -203,7 +250,12 @@ class FannedIndex:
         return list(self._sources.get_or(blob, lambda: self._one(blob, "sources")))
 
     def content(self, blob: int) -> bytes:
-        return bytes(self._one(blob, "content"))
+        """A blob's text. The first asked after a search's sources fetches the texts of
+        all the blobs it found, in one round (matches with copies ask for several)."""
+        if blob not in self._content:
+            found = getattr(self._query, "found", None) or []
+            self.prefetch_content([blob, *(b for b in found if b != blob)])
+        return bytes(self._content.get_or(blob, lambda: self._one(blob, "content")))
 
     def find_source(self, source_id: str) -> tuple[search.Source, int] | None:
         for s, found in enumerate(self._all("find_source", source_id)):

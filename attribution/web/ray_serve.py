@@ -1,17 +1,24 @@
 """`attribution serve --engine ray`: a sharded index on Ray Serve.
 
-One deployment per shard (`shard-NNN`, each replica holding `Index(root, shard=s)`,
-re-opened when the root manifest changes) and a router deployment that runs the very
-Flask app of `attribution serve` (the same API, errors and page) with its queries on a
-FannedIndex whose calls go to the shard deployments. Adding replicas adds capacity;
-Ray Serve spreads replicas over the cluster's machines. Every process needs the index
-directory on a file system they share. A shard that fails or does not answer within
-the query budget makes the answer a 503 naming it.
+One deployment per group of shards (`shard-NNN`, or `shards-NNN-MMM` when a replica
+holds several: `shards_per_replica`; each replica holds `Index(root, shard=s)` of its
+shards, re-opened when the root manifest changes) and a router deployment that runs the
+very Flask app of `attribution serve` (the same API, errors and page) with its queries
+on a FannedIndex whose rounds of calls go to the shard deployments, one call per group
+asked. Adding replicas adds capacity; Ray Serve spreads replicas over the cluster's
+machines. Every process needs the index directory on a file system they share. A shard
+that fails or does not answer within the query budget makes the answer a 503 naming it.
+
+A Ray Serve call costs milliseconds whatever it carries (bench/ray_serve_rounds.py), so
+by default a replica holds as many shards as it takes to fit the shard replicas in the
+cluster's CPUs, less one for the router: on 2 CPUs, all 4 shards of an index in one
+replica, a round of a search one call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import time
 from pathlib import Path
@@ -29,31 +36,83 @@ SHARD_TIMEOUT_S = 30.0  # a shard call slower than this is a shard down
 
 
 class ShardServer:
-    """One shard of the index, answering the FannedIndex's calls."""
+    """Some shards of the index, answering rounds of the FannedIndex's calls."""
 
-    def __init__(self, root: str, shard: int) -> None:
-        self.shard = shard
-        self.ref = IndexRef(root, opener=lambda r: Index(r, shard=shard))
+    def __init__(self, root: str, shards: list[int]) -> None:
+        self.refs = {s: IndexRef(root, opener=_shard_opener(s)) for s in shards}
 
-    def call(self, method: str, *args: Any) -> Any:
-        return getattr(self.ref.get(), method)(*args)
+    def round(self, requests: list[tuple[int, str, tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
+        """Each request's (True, answer), or (False, why) when its shard failed."""
+        out: list[tuple[bool, Any]] = []
+        for shard, method, args in requests:
+            try:
+                out.append((True, getattr(self.refs[shard].get(), method)(*args)))
+            except Exception as err:  # named by the router: "shard s of n did not answer"
+                out.append((False, f"{type(err).__name__}: {err}"))
+        return out
+
+
+def _shard_opener(shard: int) -> Any:
+    return lambda root: Index(root, shard=shard)
+
+
+class ShardCalls:
+    """FannedIndex's `call` over the shard deployments: a round is one call per group."""
+
+    def __init__(self, handles: list[Any], groups: list[list[int]]) -> None:
+        self.handles = handles
+        self.group_of = {s: g for g, shards in enumerate(groups) for s in shards}
+
+    def __call__(self, shard: int, method: str, *args: Any) -> _Answer:
+        return self.round([(shard, method, args)])[0]
+
+    def round(self, requests: list[tuple[int, str, tuple[Any, ...]]]) -> list[_Answer]:
+        by_group: dict[int, list[int]] = {}
+        for i, (shard, _, _) in enumerate(requests):
+            by_group.setdefault(self.group_of[shard], []).append(i)
+        out: list[_Answer] = [None] * len(requests)  # type: ignore[list-item]
+        for g, asked in by_group.items():
+            response = _Group(self.handles[g].round.remote([requests[i] for i in asked]))
+            for j, i in enumerate(asked):
+                out[i] = _Answer(response, j)
+        return out
+
+
+class _Group:
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self.value: list[tuple[bool, Any]] | None = None
+
+    def result(self) -> list[tuple[bool, Any]]:
+        if self.value is None:
+            self.value = self.response.result(timeout_s=SHARD_TIMEOUT_S)
+        return self.value
+
+
+class _Answer:
+    def __init__(self, group: _Group, j: int) -> None:
+        self.group, self.j = group, j
+
+    def result(self) -> Any:
+        ok, value = self.group.result()[self.j]
+        if not ok:
+            raise RuntimeError(value)
+        return value
 
 
 class Router:
     """The HTTP API of SPEC.md, its queries fanned out to the shard deployments."""
 
-    def __init__(self, root: str, handles: list[Any], settings: dict[str, Any]) -> None:
+    def __init__(
+        self, root: str, handles: list[Any], groups: list[list[int]], settings: dict[str, Any]
+    ) -> None:
         from attribution.web.app import create_app
 
-        self.handles = handles
         self.app = create_app(root, **settings)
         svc = self.app.extensions["attribution"]
-        fanned = IndexRef(root, opener=lambda r: FannedIndex(r, self._call))
+        calls = ShardCalls(handles, groups)
+        fanned = IndexRef(root, opener=lambda r: FannedIndex(r, calls))
         svc.query_index = fanned.get
-
-    def _call(self, shard: int, method: str, *args: Any) -> Any:
-        response = self.handles[shard].call.remote(method, *args)
-        return _Pending(response)
 
     async def __call__(self, request: Any) -> Any:
         from starlette.responses import Response
@@ -78,14 +137,6 @@ class Router:
         return int(status.split()[0]), kept, content
 
 
-class _Pending:
-    def __init__(self, response: Any) -> None:
-        self.response = response
-
-    def result(self) -> Any:
-        return self.response.result(timeout_s=SHARD_TIMEOUT_S)
-
-
 def deploy(
     root: str | Path,
     *,
@@ -94,9 +145,11 @@ def deploy(
     replicas: int = 1,
     address: str | None = None,
     cpus_per_replica: float = 1.0,
+    shards_per_replica: int | None = None,
     settings: dict[str, Any] | None = None,
 ) -> str:
-    """Deploy the shards and the router; returns the service's URL."""
+    """Deploy the shards and the router; returns the service's URL. shards_per_replica:
+    how many shards a replica holds (None: as many as fit the cluster's CPUs)."""
     root = Path(root).resolve()
     n = check(root, read_manifest(root))
     if not n:
@@ -104,24 +157,41 @@ def deploy(
     if settings is None:  # the router's replicas take this process's ATTRIBUTION_* settings
         settings = {"env": {k: v for k, v in os.environ.items() if k.startswith("ATTRIBUTION_")}}
     Settings.load(root, **settings)  # bad settings: one line here, not in a replica's log
+    if shards_per_replica is not None and shards_per_replica < 1:
+        raise ValueError(f"shards per replica must be at least 1, not {shards_per_replica}")
     connect(address)
+    import ray
     from ray import serve
 
+    per = shards_per_replica or fitting(n, int(ray.cluster_resources().get("CPU", 1)))
+    groups = [list(range(a, min(a + per, n))) for a in range(0, n, per)]
     actor = {"num_cpus": cpus_per_replica}
     shard = serve.deployment()(ShardServer)
     router = serve.deployment()(Router)
     shards = [
-        shard.options(name=f"shard-{s:03d}", num_replicas=replicas, ray_actor_options=actor).bind(
-            str(root), s
+        shard.options(name=group_name(g), num_replicas=replicas, ray_actor_options=actor).bind(
+            str(root), g
         )
-        for s in range(n)
+        for g in groups
     ]
     app = router.options(name="router", num_replicas=replicas, ray_actor_options=actor).bind(
-        str(root), shards, settings
+        str(root), shards, groups, settings
     )
     serve.start(http_options={"host": host, "port": port})
     serve.run(app, name="attribution", route_prefix="/")
     return f"http://{host}:{port}/"
+
+
+def fitting(shards: int, cpus: int) -> int:
+    """Shards per replica so that the shard replicas fit the CPUs left by the router."""
+    return math.ceil(shards / max(1, cpus - 1))
+
+
+def group_name(shards: list[int]) -> str:
+    """A shard deployment's name: `shard-002`, or `shards-000-003` for shards 0 to 3."""
+    if len(shards) == 1:
+        return f"shard-{shards[0]:03d}"
+    return f"shards-{shards[0]:03d}-{shards[-1]:03d}"
 
 
 def run(root: str | Path, **kwargs: Any) -> int:

@@ -1,0 +1,239 @@
+"""Where a Ray Serve query's time goes, round by round (docs/scale.md, serving).
+
+Deploys a sharded index on Ray Serve (Ray's local mode, 2 CPUs) as `attribution serve
+--engine ray` does, then asks the same queries three ways, interleaved: over HTTP (proxy,
+router, shards), from this process through the shard deployments' handles (a FannedIndex
+here, each of its rounds timed), and in process (`Index`). For every round of calls it
+records the wall time, the shards' own work (the same calls replayed on in-process
+shards), the time to pickle and unpickle what goes each way and its size; the rest of a
+round is Ray Serve's: handle call, scheduling, queueing. A no-op round measures the
+bare cost of a call. The load average is recorded: the machine is shared.
+
+    .venv/bin/python bench/ray_serve_rounds.py --index DIR [--queries 100] [--out FILE]
+        [--shards-per-replica N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_shards import _free_port, _http, _load, _wait, queries
+
+HOOKS = ("gather", "prefetch_tokens", "prefetch_sources", "content", "tokens", "sources",
+         "name_df")  # fmt: skip
+
+
+class Tracer:
+    """Wraps a FannedIndex's shard calls: what each round asked, answered and cost."""
+
+    def __init__(self, shards: list[Any]) -> None:
+        self.shards = shards  # in-process shard indexes, to replay each call on
+        self.calls: list[dict[str, Any]] = []
+
+    def wrap(self, call: Any) -> Any:
+        tracer = self
+
+        class Traced:
+            def __call__(self, shard: int, method: str, *args: Any) -> Any:
+                return _Traced(tracer, call(shard, method, *args), shard, method, args)
+
+        if hasattr(call, "round"):  # a round is one call per group of shards
+
+            def round_(requests: list[tuple[int, str, tuple[Any, ...]]]) -> list[Any]:
+                sent = call.round(requests)
+                return [_Traced(tracer, p, *r) for p, r in zip(sent, requests, strict=True)]
+
+            Traced.round = staticmethod(round_)  # type: ignore[attr-defined]
+        return Traced()
+
+
+class _Traced:
+    def __init__(self, tracer: Tracer, pending: Any, shard: int, method: str, args: Any) -> None:
+        self.tracer, self.pending, self.shard, self.method, self.args = (
+            tracer, pending, shard, method, args
+        )  # fmt: skip
+
+    def result(self) -> Any:
+        value = self.pending.result()
+        self.tracer.calls.append(_cost(self.tracer.shards, self.shard, self.method, self.args,
+                                       value))  # fmt: skip
+        return value
+
+
+def _cost(shards: list[Any], shard: int, method: str, args: Any, value: Any) -> dict[str, Any]:
+    t = time.perf_counter()
+    getattr(shards[shard], method)(*args)
+    work = time.perf_counter() - t
+    t = time.perf_counter()
+    sent, got = pickle.dumps(args, protocol=5), pickle.dumps(value, protocol=5)
+    pickle.loads(sent), pickle.loads(got)
+    ser = time.perf_counter() - t
+    return {"method": method, "work_ms": work * 1e3, "pickle_ms": ser * 1e3,
+            "bytes_sent": len(sent), "bytes_back": len(got)}  # fmt: skip
+
+
+def timed_hooks(fanned: Any, log: list[tuple[str, float, int]], tracer: Tracer) -> None:
+    """Time each of the FannedIndex's hooks that makes calls: one entry per round."""
+    for name in HOOKS:
+        plain = getattr(fanned, name, None)
+        if plain is None:
+            continue
+
+        def hook(*args: Any, _plain: Any = plain, _name: str = name) -> Any:
+            before = len(tracer.calls)
+            t = time.perf_counter()
+            value = _plain(*args)
+            if len(tracer.calls) > before:
+                log.append((_name, (time.perf_counter() - t) * 1e3, len(tracer.calls) - before))
+            return value
+
+        setattr(fanned, name, hook)
+
+
+def ping(call: Any, shards: int, rounds: int = 50) -> dict[str, float]:
+    """A round of no-op requests, one per shard, as FannedIndex sends them."""
+    out = []
+    requests = [(s, "is_deleted", (0,)) for s in range(shards)]
+    for _ in range(rounds):
+        t = time.perf_counter()
+        if hasattr(call, "round"):
+            sent = call.round(requests)
+        else:
+            sent = [call(s, m, *a) for s, m, a in requests]
+        for p in sent:
+            p.result()
+        out.append((time.perf_counter() - t) * 1e3)
+    return _stats(out)
+
+
+def _stats(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    if not ms:
+        return {"n": 0}
+    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 3),
+            "p99_ms": round(ms[round(0.99 * (len(ms) - 1))], 3),
+            "mean_ms": round(statistics.fmean(ms), 3)}  # fmt: skip
+
+
+def _summary(rounds: list[tuple[str, float, int]], calls: list[dict[str, Any]], n: int,
+             ) -> dict[str, Any]:  # fmt: skip
+    by_hook: dict[str, list[float]] = defaultdict(list)
+    per_call: dict[str, list[int]] = defaultdict(list)
+    for name, ms, k in rounds:
+        by_hook[name].append(ms)
+        per_call[name].append(k)
+    out: dict[str, Any] = {"rounds_per_query": round(len(rounds) / n, 2),
+                           "calls_per_query": round(len(calls) / n, 2), "rounds": {}}  # fmt: skip
+    for name, ms in by_hook.items():
+        out["rounds"][name] = {**_stats(ms), "calls_per_round": statistics.fmean(per_call[name])}
+    methods: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for c in calls:
+        methods[c["method"]].append(c)
+    out["calls"] = {
+        m: {"n": len(cs), **{f"{key}_median": round(statistics.median(c[key] for c in cs), 3)
+                             for key in ("work_ms", "pickle_ms", "bytes_sent", "bytes_back")}}
+        for m, cs in methods.items()
+    }  # fmt: skip
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--label", default="")
+    parser.add_argument("--shards-per-replica", type=int)
+    args = parser.parse_args()
+    result = measure(args.index, args.queries, args.shards_per_replica)
+    result["label"] = args.label
+    print(json.dumps(result, indent=1))
+    if args.out:
+        runs = json.loads(args.out.read_text()) if args.out.exists() else []
+        args.out.write_text(json.dumps([*runs, result], indent=1) + "\n")
+    return 0
+
+
+def shard_calls(per: int | None, n: int) -> tuple[Any, list[list[int]]]:
+    """The router's `call` over the deployed shards, made here (old code: one per shard)."""
+    from ray import serve
+
+    from attribution.web import ray_serve
+
+    def handle(name: str) -> Any:
+        return serve.get_deployment_handle(name, app_name="attribution")
+
+    if not hasattr(ray_serve, "ShardCalls"):
+        handles = [handle(f"shard-{s:03d}") for s in range(n)]
+
+        def call(shard: int, method: str, *a: Any) -> Any:
+            return ray_serve._Pending(handles[shard].call.remote(method, *a))  # type: ignore[attr-defined]
+
+        return call, [[s] for s in range(n)]
+    import ray
+
+    per = per or ray_serve.fitting(n, int(ray.cluster_resources()["CPU"]))
+    groups = [list(range(a, min(a + per, n))) for a in range(0, n, per)]
+    return ray_serve.ShardCalls([handle(ray_serve.group_name(g)) for g in groups], groups), groups
+
+
+def measure(four: Path, n: int, per: int | None) -> dict[str, Any]:
+    import ray
+    from ray import serve
+
+    from attribution.core.search import attribute
+    from attribution.index.fanout import FannedIndex
+    from attribution.index.store import Index
+    from attribution.web import ray_serve
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        layout = {"shards_per_replica": per} if per else {}
+        url = ray_serve.deploy(four, port=_free_port(), cpus_per_replica=0.25,
+                               settings={"env": {}}, **layout)  # fmt: skip
+        _wait(url)
+        shards = [Index(four, shard=s) for s in range(4)]
+        tracer = Tracer(shards)
+        call, groups = shard_calls(per, 4)
+        fanned = FannedIndex(four, tracer.wrap(call))
+        log: list[tuple[str, float, int]] = []
+        timed_hooks(fanned, log, tracer)
+        http = _http(url + "v1/attribute")
+        qs = queries(n + 5)
+        before = _load()
+        with Index(four) as index:
+            times: dict[str, list[float]] = defaultdict(list)
+            for i, (code, name) in enumerate(qs):
+                if i == 5:  # the first 5 warm up
+                    log.clear(), tracer.calls.clear(), times.clear()
+                for label, ask in (
+                    ("HTTP (proxy, router, shards)", lambda c, m: http(c, m)),
+                    ("handles from the driver", lambda c, m: attribute(c, fanned, filename=m)),
+                    ("in process", lambda c, m: attribute(c, index, filename=m)),
+                ):
+                    t = time.perf_counter()
+                    ask(code, name)
+                    times[label].append((time.perf_counter() - t) * 1e3)
+            noop = ping(call, 4)
+        return {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "queries": n, "load_avg": [before, _load()], "index": str(four), "groups": groups,
+                "query_ms": {k: _stats(v) for k, v in times.items()},
+                "noop_round_of_4_shards": noop, **_summary(log, tracer.calls, n)}  # fmt: skip
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    raise SystemExit(main())
