@@ -290,6 +290,13 @@ def _serve_parsers(commands: Commands) -> None:
     p.add_argument(
         "--replicas", type=int, default=1, help="with --engine ray: replicas of each shard"
     )
+    p.add_argument(
+        "--shards-per-replica",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --engine ray: shards a replica holds (default: as fit the cluster's CPUs)",
+    )
     p = commands.add_parser("lsp", help="language server over stdio (diagnostics in the editor)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--index", default=None, help=INDEX_HELP)

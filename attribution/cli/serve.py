@@ -37,7 +37,7 @@ def _serve_on_ray(args: argparse.Namespace, root: str) -> int:
 
     try:
         return run(root, host=args.host, port=args.port, replicas=args.replicas,
-                   address=args.address)  # fmt: skip
+                   address=args.address, shards_per_replica=args.shards_per_replica)  # fmt: skip
     except (RayUnavailable, SettingsError, ValueError) as err:
         return fail(str(err))
 
