@@ -21,12 +21,16 @@ so a rerun only scans files it has not seen.
   (``unknown-license-reference``: "see the LICENSE file") takes the package's answer below.
   Otherwise the oracle is ScanCode's reading of the nearest license files up the tree (AND),
   else of the nearest package manifest, else none (``NOASSERTION``).
-- **Comparison**: ScanCode's ``LicenseRef-scancode-public-domain`` (and its
-  ``public-domain-disclaimer``: a dedication with a warranty disclaimer) is our
-  ``LicenseRef-public-domain``; ids that are not licenses (``warranty-disclaimer``,
-  ``unknown-license-reference`` beside a license) are dropped; both sides are simplified
-  (duplicates and operand order do not count). *Exact*: the same expression, exceptions
-  included. *Ids*: the same set of license ids (exceptions left out).
+- **Comparison**: ids that are not licenses (``warranty-disclaimer``,
+  ``unknown-license-reference`` beside a license) are dropped from ScanCode's answer. *Raw
+  exact*: the same expression as written. *Exact after naming*: the same expression once both
+  are written the same way: simplified (duplicates, operand order and parentheses do not
+  count) and ScanCode's ids renamed by the naming table (``licenses_classes.NAMING``: its
+  ``LicenseRef-scancode-public-domain`` and ``public-domain-disclaimer`` are our
+  ``LicenseRef-public-domain``; only ids of the same text), exceptions included; this is the
+  "exact" figure of the earlier runs. *Ids*: the same set of license ids (exceptions left
+  out). Every raw disagreement is classed (naming, ScanCode wrong by kind, ours wrong, both
+  wrong: ``licenses_classes``).
 - **Adjudication**: every disagreement is listed in the adjudication table with the notice
   line; verdicts (``ours`` / ``scancode`` / ``neither`` / ``both``) are read by hand from the
   notice and kept in ``bench/results/licenses_adjudication_verdicts.json``, keyed by file and
@@ -69,6 +73,9 @@ from attribution.core.obligations import license_ids, parse
 from attribution.index.ingest.archive import read_archive
 from attribution.index.ingest.records import IngestLimits, Repository, SourceFile
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from licenses_classes import NAMING, class_counts, classes_md
+
 HEAD = 8192
 LATER = 64 * 1024
 SCANCODE = "scancode-toolkit-mini==32.5.0"
@@ -81,10 +88,6 @@ MANIFESTS = ("PKG-INFO", "METADATA", "package.json", "Cargo.toml", "pyproject.to
 NOT_LICENSES = {
     "LicenseRef-scancode-warranty-disclaimer",
     "LicenseRef-scancode-unknown-license-reference",
-}
-SAME_AS = {
-    "LicenseRef-scancode-public-domain": "LicenseRef-public-domain",
-    "LicenseRef-scancode-public-domain-disclaimer": "LicenseRef-public-domain",
 }
 Row = dict[str, Any]
 
@@ -230,27 +233,29 @@ _TAKES_BEYOND = "beyond" in inspect.signature(RepoContext.attribute_file).parame
 
 
 # ---------------------------------------------------------------- comparing expressions
-def canon(expression: str | None) -> str:
-    """An expression with non-licenses dropped, ScanCode's public domain renamed, and
-    duplicates and operand order simplified away; ``NOASSERTION`` when nothing is left."""
+def canon(expression: str | None, *, naming: bool = True) -> str:
+    """An expression with non-licenses dropped and, with ``naming``, ScanCode's ids of the
+    naming table renamed and duplicates, operand order and parentheses simplified away;
+    ``NOASSERTION`` when nothing is left."""
     parsed = parse(expression) if expression and expression != NOASSERTION else None
-    kept = _strip(parsed) if parsed is not None else None
+    kept = _strip(parsed, naming) if parsed is not None else None
     if not kept:
         return NOASSERTION
-    return str(parse(kept).simplify().render())
+    again = parse(kept)
+    return str((again.simplify() if naming else again).render())
 
 
-def _strip(node: Any) -> str | None:
+def _strip(node: Any, naming: bool = True) -> str | None:
     args = getattr(node, "args", None)
     if args and hasattr(node, "operator"):
-        kept = [k for k in (_strip(a) for a in args) if k]
+        kept = [k for k in (_strip(a, naming) for a in args) if k]
         op = " AND " if "AND" in type(node).__name__ else " OR "
         return "(" + op.join(kept) + ")" if len(kept) > 1 else (kept[0] if kept else None)
     base = node.license_symbol.key if hasattr(node, "license_symbol") else node.key
     if base in NOT_LICENSES:
         return None
     text = str(node.render())
-    return SAME_AS.get(text, text)
+    return NAMING.get(text, text) if naming else text
 
 
 def id_set(expression: str) -> frozenset[str]:
@@ -368,8 +373,11 @@ def _compare(row: Row, sc: Row, attr: Any, package: str) -> Row:
         "scancode_raw": raw,
         "scancode": oracle,
         "ours": ours,
+        "ours_raw": attr.license,
         "evidence": attr.license_evidence,
         "exact": oracle == ours,
+        "raw_exact": canon(raw if in_file else package, naming=False)
+        == canon(attr.license, naming=False),
         "ids": id_set(oracle) == id_set(ours),
         "notice_line": notice_line(row["content"], sc),
         "holders": holders,
@@ -415,11 +423,13 @@ def figures(rows: list[Row]) -> Row:
     correct = n - len(wrong) + verdicts["ours"] + verdicts["both"]
     return {
         "files": n,
+        "raw_exact_agreement": round(sum(r["raw_exact"] for r in rows) / max(n, 1), 4),
         "exact_agreement": round(sum(r["exact"] for r in rows) / max(n, 1), 4),
         "ids_agreement": round(sum(r["ids"] for r in rows) / max(n, 1), 4),
         "disagreements": len(wrong),
         "verdicts": dict(sorted(verdicts.items())),
         "adjudicated_correct": round(correct / max(n, 1), 4),
+        "classes": class_counts(rows),
     }
 
 
@@ -534,24 +544,29 @@ def report_md(result: Row, before: Row | None) -> str:
             else []
         ),
         "",
-        "| subset | files | exact | ids | disagreements | ours right | ScanCode right | neither "
-        "| adjudicated correct |" + (" before: exact / ids / adjudicated |" if before else ""),
-        "|---|---|---|---|---|---|---|---|---|" + ("---|" if before else ""),
+        "| subset | files | raw exact | exact after naming | ids | disagreements | ours right "
+        "| ScanCode right | neither | adjudicated correct |"
+        + (" before: raw / after naming / ids / adjudicated |" if before else ""),
+        "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if before else ""),
     ]
     for key, f in s.items():
         if key == "authors":
             continue
         v = f["verdicts"]
         row = (
-            f"| {key} | {f['files']} | {_pct(f['exact_agreement'])} | {_pct(f['ids_agreement'])} "
+            f"| {key} | {f['files']} | {_pct(f['raw_exact_agreement'])} "
+            f"| {_pct(f['exact_agreement'])} | {_pct(f['ids_agreement'])} "
             f"| {f['disagreements']} | {v.get('ours', 0) + v.get('both', 0)} "
             f"| {v.get('scancode', 0)} | {v.get('neither', 0)} | {_pct(f['adjudicated_correct'])} |"
         )
         if before and key in before["summary"]:
             b = before["summary"][key]
-            row += f" {_pct(b['exact_agreement'])} / {_pct(b['ids_agreement'])} / "
-            row += f"{_pct(b['adjudicated_correct'])} |"
+            raw = b.get("raw_exact_agreement")
+            row += f" {_pct(raw) if raw is not None else 'n/a'} / {_pct(b['exact_agreement'])} / "
+            row += f"{_pct(b['ids_agreement'])} / {_pct(b['adjudicated_correct'])} |"
         lines.append(row)
+    in_file = [r for r in result["rows"] if r["in_file_notice"]]
+    lines += classes_md(s["in_file_notice"]["classes"], in_file)
     a = s["authors"]
     lines += [
         "",
@@ -597,7 +612,7 @@ def adjudication_md(rows: list[Row], verdicts: str = "licenses_adjudication_verd
         "found a license notice in the file; otherwise its answer is its reading of the "
         "nearest license file or manifest.",
         "",
-        "| # | file | in-file | notice line | ScanCode | ours | right | why |",
+        "| # | file | in-file | notice line | ScanCode | ours | right (ScanCode's error) | why |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for i, r in enumerate(wrong, 1):
@@ -609,7 +624,7 @@ def adjudication_md(rows: list[Row], verdicts: str = "licenses_adjudication_verd
             r["notice_line"].replace("|", "\\|"),
             f"`{r['scancode']}`",
             f"`{r['ours']}`",
-            v["right"],
+            v["right"] + (f" ({v['kind']})" if v.get("kind") else ""),
             v["why"].replace("|", "\\|"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
