@@ -8,6 +8,7 @@ gaps for inserted, deleted or changed statements. A chain is one match.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,21 +49,38 @@ class Span:
         return self.qb - self.qa
 
 
+@dataclass(frozen=True)
+class QuerySeeds:
+    """The query's side of seed_pairs, the same for every source it is aligned with:
+    its seed k-gram hashes, sorted (with their positions), and a 64 Ki-entry bitmap of
+    their low bits."""
+
+    sorted: np.ndarray
+    order: np.ndarray
+    bitmap: np.ndarray
+
+    @classmethod
+    def of(cls, q_abs: np.ndarray, seed_tokens: int) -> QuerySeeds:
+        qh = kgram_hashes(q_abs, seed_tokens)
+        bitmap = np.zeros(1 << 16, dtype=bool)
+        bitmap[qh & 0xFFFF] = True
+        order = np.argsort(qh, kind="stable")
+        return cls(qh[order], order, bitmap)
+
+
 def seed_pairs(
-    q_abs: np.ndarray, s_abs: np.ndarray, seed_tokens: int
+    q_abs: np.ndarray, s_abs: np.ndarray, seed_tokens: int, seeds: QuerySeeds | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """All (query position, source position) pairs where a seed k-gram is equal."""
-    qh = kgram_hashes(q_abs, seed_tokens)
+    """All (query position, source position) pairs where a seed k-gram is equal.
+    seeds: QuerySeeds.of(q_abs, seed_tokens), when made already."""
+    seeds = seeds or QuerySeeds.of(q_abs, seed_tokens)
     sh = kgram_hashes(s_abs, seed_tokens)
-    if qh.size == 0 or sh.size == 0:
+    if seeds.sorted.size == 0 or sh.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    # a 64 Ki-entry bitmap of the query's seeds rules out most source positions cheaply
-    bitmap = np.zeros(1 << 16, dtype=bool)
-    bitmap[qh & 0xFFFF] = True
-    maybe = np.flatnonzero(bitmap[sh & 0xFFFF])
-    order = np.argsort(qh, kind="stable")
-    q_sorted = qh[order]
+    # the bitmap of the query's seeds rules out most source positions cheaply
+    maybe = np.flatnonzero(seeds.bitmap[sh & 0xFFFF])
+    order, q_sorted = seeds.order, seeds.sorted
     lo = np.searchsorted(q_sorted, sh[maybe], side="left")
     hi = np.searchsorted(q_sorted, sh[maybe], side="right")
     found = hi > lo
@@ -94,10 +112,9 @@ def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed_tokens: int) -> np.nda
     d, q = diag[order], q_pos[order]
     new_run = np.ones(d.shape[0], dtype=bool)
     new_run[1:] = (d[1:] != d[:-1]) | (q[1:] - q[:-1] > seed_tokens)
-    run_id = np.cumsum(new_run) - 1
     starts = q[new_run]
-    ends = np.zeros(starts.shape[0], dtype=np.int64)
-    np.maximum.at(ends, run_id, q + seed_tokens)
+    # q rises along a run: its end is its last seed's
+    ends = q[np.append(np.flatnonzero(new_run)[1:] - 1, d.shape[0] - 1)] + seed_tokens
     diags = d[new_run]
     return np.stack([starts, ends, starts + diags, ends + diags], axis=1)
 
@@ -133,15 +150,17 @@ def maximal_spans(
     seed_tokens: int,
     min_span: int,
     useful: np.ndarray | None = None,
+    seeds: QuerySeeds | None = None,
 ) -> np.ndarray:
     """Maximal equal runs (abstracted view) of at least min_span tokens, near an anchor.
 
     q and s are (abstracted, exact) token arrays. An anchor is a run of at least 2 * seed_tokens
     tokens of which at least ANCHOR_EXACT are identical: short runs far from any anchor,
     and runs of names alone, are coincidences of common syntax. Runs with fewer than
-    min_span / 2 `useful` query tokens (not boilerplate) are dropped too."""
+    min_span / 2 `useful` query tokens (not boilerplate) are dropped too. seeds:
+    QuerySeeds.of(q[0], seed_tokens), when made already."""
     q_abs, s_abs = q[0], s[0]
-    q_pos, s_pos = seed_pairs(q_abs, s_abs, seed_tokens)
+    q_pos, s_pos = seed_pairs(q_abs, s_abs, seed_tokens, seeds)
     spans = extend(seed_spans(q_pos, s_pos, seed_tokens), q_abs, s_abs, seed_tokens)
     # after extension, seed runs of one maximal span coincide: keep one row per (qa, sa)
     _, first = np.unique(spans[:, 0] * (s_abs.shape[0] + 1) + spans[:, 2], return_index=True)
@@ -162,12 +181,8 @@ def maximal_spans(
     anchors = spans[long][np.argsort(-length[long], kind="stable")[:MAX_ANCHORS]]
     if anchors.shape[0] == 0:
         return anchors
-    near = np.ones(spans.shape[0], dtype=bool)
-    for col_a, col_b in ((0, 1), (2, 3)):
-        gap_after = spans[:, None, col_a] - anchors[None, :, col_b]
-        gap_before = anchors[None, :, col_a] - spans[:, None, col_b]
-        dist = np.maximum(np.maximum(gap_after, gap_before), 0)
-        near &= (dist <= MAX_GAP).any(axis=1)
+    near = _near_any(spans[:, 0], spans[:, 1], anchors[:, 0], anchors[:, 1], MAX_GAP)
+    near &= _near_any(spans[:, 2], spans[:, 3], anchors[:, 2], anchors[:, 3], MAX_GAP)
     spans, length = spans[near], length[near]
     order = np.lexsort((spans[:, 2], spans[:, 0], -length))[:MAX_SPANS]
     spans = spans[order]
@@ -177,17 +192,34 @@ def maximal_spans(
     return np.concatenate([spans, (value * VALUE_SCALE).astype(np.int64)[:, None]], axis=1)
 
 
-def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
-    """The chain of spans, increasing on both sides, with the most tokens net of gaps.
+def _near_any(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, gap: int) -> np.ndarray:
+    """Which intervals [a, b) lie within gap tokens of at least one interval [lo, hi)
+    (gap >= 0): some lo <= b + gap has hi >= a - gap, found by a prefix maximum of hi
+    over the intervals sorted by lo."""
+    order = np.argsort(lo, kind="stable")
+    reach = np.maximum.accumulate(hi[order])
+    below = np.searchsorted(lo[order], b + gap, side="right")
+    return (below > 0) & (reach[np.maximum(below - 1, 0)] >= a - gap)
 
-    A span may be trimmed at its start to follow its predecessor on both sides."""
+
+@dataclass(frozen=True)
+class _Links:
+    """Spans sorted by (qa, sa), each one's own score, and per span its possible
+    predecessors: (j, gain, skew, spread) for every span j it may follow, trimmed at its
+    start by shift[i, j]."""
+
+    spans: np.ndarray
+    score: list[float]
+    preds: list[list[tuple[int, float, float, float]]]
+    shift: np.ndarray
+
+
+def _links(spans: np.ndarray, min_span: int) -> _Links:
     spans = spans[np.lexsort((spans[:, 2], spans[:, 0]))]
     n = spans.shape[0]
     qa, qb, sa, sb = (spans[:, i] for i in range(4))
     per_token = spans[:, 4] / VALUE_SCALE
     score = (qb - qa) * per_token
-    back = np.full(n, -1, dtype=np.int64)
-    start_shift = np.zeros(n, dtype=np.int64)
     # every (span i, predecessor j) at once: row i follows column j
     shift = np.maximum(np.maximum(qb[None, :] - qa[:, None], sb[None, :] - sa[:, None]), 0)
     length = qb[:, None] - (qa[:, None] + shift)
@@ -195,51 +227,115 @@ def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
     gap_s = sa[:, None] + shift - sb[None, :]
     ok = (length >= min_span) & (gap_q <= MAX_GAP) & (gap_s <= MAX_GAP)
     ok &= (qa[None, :] < qa[:, None]) & np.tri(n, k=-1, dtype=bool)
-    gain = length * per_token[:, None]
-    skew = 0.5 * np.abs(gap_q - gap_s)
-    spread = 0.25 * (gap_q + gap_s)
-    rows = np.flatnonzero(ok.any(axis=1)).tolist()
-    for i in rows:
-        value = score[:i] + gain[i, :i] - GAP_OPEN - skew[i, :i] - spread[i, :i]
-        value[~ok[i, :i]] = -np.inf
-        best = int(np.argmax(value))
-        if value[best] > score[i]:
-            score[i], back[i], start_shift[i] = value[best], best, shift[i, best]
+    rows, cols = np.nonzero(ok)  # row-major: each row's predecessors in order
+    gain = length[rows, cols] * per_token[rows]
+    skew = 0.5 * np.abs(gap_q[rows, cols] - gap_s[rows, cols])
+    spread = 0.25 * (gap_q[rows, cols] + gap_s[rows, cols])
+    preds: list[list[tuple[int, float, float, float]]] = [[] for _ in range(n)]
+    for i, j, g, k, d in zip(
+        rows.tolist(), cols.tolist(), gain.tolist(), skew.tolist(), spread.tolist(), strict=True
+    ):
+        preds[i].append((j, g, k, d))
+    return _Links(spans, score.tolist(), preds, shift)
+
+
+def best_chain(spans: np.ndarray, min_span: int) -> list[Span]:
+    """The chain of spans, increasing on both sides, with the most tokens net of gaps.
+
+    A span may be trimmed at its start to follow its predecessor on both sides."""
+    links = _links(spans, min_span)
+    return _best_chain(links, [True] * len(links.score))
+
+
+def _best_chain(links: _Links, left: list[bool]) -> list[Span]:
+    """best_chain over the sorted spans left marks (a dynamic programme over each span's
+    possible predecessors: a few hundred pairs at most)."""
+    score = list(links.score)
+    back = [-1] * len(score)
+    for i, preds in enumerate(links.preds):
+        if not left[i]:
+            continue
+        best, top = -1, -math.inf
+        for j, gain, skew, spread in preds:
+            if left[j]:
+                value = score[j] + gain - GAP_OPEN - skew - spread
+                if value > top:
+                    best, top = j, value
+        if best >= 0 and top > score[i]:
+            score[i], back[i] = top, best
+    end, top = -1, -math.inf
+    for i, value in enumerate(score):
+        if left[i] and value > top:
+            end, top = i, value
     chain = []
-    i = int(np.argmax(score))
-    while i >= 0:
-        d = int(start_shift[i])
-        chain.append(Span(int(qa[i]) + d, int(qb[i]), int(sa[i]) + d, int(sb[i])))
-        i = int(back[i])
+    while end >= 0:
+        qa, qb, sa, sb = (int(x) for x in links.spans[end, :4])
+        j = back[end]
+        d = int(links.shift[end, j]) if j >= 0 else 0
+        chain.append(Span(qa + d, qb, sa + d, sb))
+        end = j
     chain.reverse()
     return chain
 
 
 _BAND_Q, _BAND_S = (g.ravel() for g in np.mgrid[0 : TAIL_BAND + 1, 0 : TAIL_BAND + 1])
-_STEPS = np.arange(TAIL_WINDOW)
 
 
-def _next_run(
-    q_exact: np.ndarray, s_exact: np.ndarray, qi: int, si: int, step: int
-) -> tuple[int, int, int] | None:
-    """The best identical run (>= TAIL_RUN tokens) starting within TAIL_BAND tokens of
-    (qi, si) in direction step: (tokens skipped in the query, in the source, run length)."""
-    nq, ns = q_exact.shape[0], s_exact.shape[0]
-    qpos = qi + step * (_BAND_Q[:, None] + _STEPS[None, :])
-    spos = si + step * (_BAND_S[:, None] + _STEPS[None, :])
-    inside = (qpos >= 0) & (qpos < nq) & (spos >= 0) & (spos < ns)
-    equal = inside & (q_exact[np.clip(qpos, 0, nq - 1)] == s_exact[np.clip(spos, 0, ns - 1)])
-    # run length from each start: position of the first mismatch
-    run = np.where(equal.all(axis=1), TAIL_WINDOW, np.argmin(equal, axis=1))
-    skipped = _BAND_Q + _BAND_S
-    # an edit skips tokens on one side (insertion, deletion) or both alike (a change); a
-    # run found after skipping on both sides, or far away, must be longer to count
-    ok = run >= TAIL_RUN + skipped // 16
-    if not ok.any():
-        return None
-    gain = np.where(ok, run - skipped, -(1 << 30))
-    best = int(np.argmax(gain))
-    return int(_BAND_Q[best]), int(_BAND_S[best]), int(run[best])
+_DIAGONAL = _BAND_S - _BAND_Q + TAIL_BAND  # the diagonal each start lies on
+_ALONG = TAIL_BAND + TAIL_WINDOW  # tokens read along a diagonal
+_OFFSETS = np.arange(_ALONG)
+_SKIPPED = _BAND_Q + _BAND_S
+# an edit skips tokens on one side (insertion, deletion) or both alike (a change); a run
+# found after skipping on both sides, or far away, must be longer to count
+_NEEDED = TAIL_RUN + _SKIPPED // 16
+_PAD = 2 * TAIL_BAND + TAIL_WINDOW  # pad tokens on either side: a band never reads past
+
+
+class _Band:
+    """The exact views of a query and a source, padded with tokens that equal nothing,
+    so that the band of runs around any position is read by slicing."""
+
+    def __init__(self, q_exact: np.ndarray, s_exact: np.ndarray) -> None:
+        self.q_exact, self.s_exact = q_exact, s_exact
+        self.padded = False
+
+    def _pad(self) -> None:
+        q_pad, s_pad = np.full(_PAD, -1, np.int64), np.full(_PAD, -2, np.int64)
+        self.q = np.concatenate([q_pad, self.q_exact.astype(np.int64), q_pad])
+        s = np.concatenate([s_pad, self.s_exact.astype(np.int64), s_pad])
+        self.q_back = self.q[::-1]
+        self.s_ahead = np.lib.stride_tricks.sliding_window_view(s, _ALONG)
+        self.s_back = np.lib.stride_tricks.sliding_window_view(s[::-1], _ALONG)
+        self.padded = True
+
+    def next_run(self, qi: int, si: int, step: int) -> tuple[int, int, int] | None:
+        """The best identical run (>= TAIL_RUN tokens) starting within TAIL_BAND tokens
+        of (qi, si) in direction step: (tokens skipped in the query, in the source, run
+        length)."""
+        if not self.padded:
+            self._pad()
+        # a start skipping bq query and bs source tokens lies on diagonal bs - bq: row
+        # bs - bq + TAIL_BAND of `equal` compares the query's token qi + step * u (u in
+        # [0, _ALONG)) with the source's si + step * (u + bs - bq)
+        if step > 0:
+            q_row = self.q[qi + _PAD : qi + _PAD + _ALONG]
+            at = si + _PAD
+            rows = self.s_ahead[at - TAIL_BAND : at + TAIL_BAND + 1]
+        else:
+            back = self.q_back.shape[0] - 1 - qi - _PAD
+            q_row = self.q_back[back : back + _ALONG]
+            at = self.s_back.shape[0] + _ALONG - 2 - si - _PAD
+            rows = self.s_back[at - TAIL_BAND : at + TAIL_BAND + 1]
+        equal = q_row[None, :] == rows
+        # run length from each offset: distance to the next mismatch (the row's end if none)
+        stop = np.where(equal, _ALONG, _OFFSETS[None, :])
+        upto = np.minimum.accumulate(stop[:, ::-1], axis=1)[:, ::-1] - _OFFSETS[None, :]
+        run = np.minimum(upto[_DIAGONAL, _BAND_Q], TAIL_WINDOW)
+        ok = run >= _NEEDED
+        if not ok.any():
+            return None
+        best = int(np.argmax(np.where(ok, run - _SKIPPED, -(1 << 30))))
+        return int(_BAND_Q[best]), int(_BAND_S[best]), int(run[best])
 
 
 def _identical_share(
@@ -292,17 +388,21 @@ def _trim_fringe(chain: list[Span], q_exact: np.ndarray, s_exact: np.ndarray) ->
 
 
 def extend_chain(
-    chain: list[Span], q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray]
+    chain: list[Span],
+    q: tuple[np.ndarray, np.ndarray],
+    s: tuple[np.ndarray, np.ndarray],
+    band: _Band | None = None,
 ) -> list[Span]:
     """Add the short runs a chain's ends miss (a return after the last edit). Runs are
     of identical tokens, so a chain does not creep into code that merely looks alike
-    (the next fragment of a query)."""
+    (the next fragment of a query). band: _Band(q[1], s[1]), when made already."""
     q_exact, s_exact = q[1], s[1]
+    band = band or _Band(q_exact, s_exact)
     for _ in range(TAIL_STEPS):
         last = chain[-1]
         if last.qb >= q_exact.shape[0] or last.sb >= s_exact.shape[0]:
             break
-        found = _next_run(q_exact, s_exact, last.qb, last.sb, 1)
+        found = band.next_run(last.qb, last.sb, 1)
         if found is None:
             break
         dq, ds, n = found
@@ -313,7 +413,7 @@ def extend_chain(
         first = chain[0]
         if first.qa == 0 or first.sa == 0:
             break
-        found = _next_run(q_exact, s_exact, first.qa - 1, first.sa - 1, -1)
+        found = band.next_run(first.qa - 1, first.sa - 1, -1)
         if found is None:
             break
         dq, ds, n = found
@@ -331,18 +431,28 @@ def chains(
     min_span: int,
     useful: np.ndarray | None = None,
     min_total: int = 0,
+    seeds: QuerySeeds | None = None,
 ) -> list[list[Span]]:
     """Up to MAX_CHAINS chains, disjoint on the query side, sought while the spans left
-    hold min_total tokens (a chain found may hold fewer: judging it decides)."""
-    spans = maximal_spans(q, s, seed_tokens, min_span, useful)
+    hold min_total tokens (a chain found may hold fewer: judging it decides). seeds:
+    QuerySeeds.of(q[0], seed_tokens), when made already (a query aligned with many
+    sources)."""
     found: list[list[Span]] = []
-    while len(found) < MAX_CHAINS and int((spans[:, 1] - spans[:, 0]).sum()) >= max(min_total, 1):
-        chain = extend_chain(_trim_weak_ends(best_chain(spans, min_span), q, s), q, s)
+    spans = maximal_spans(q, s, seed_tokens, min_span, useful, seeds)
+    if spans.shape[0] == 0:
+        return found
+    links = _links(spans, min_span)  # pairwise costs, once for every chain sought
+    qa, qb = links.spans[:, 0], links.spans[:, 1]
+    left = np.ones(qa.shape[0], dtype=bool)
+    band = _Band(q[1], s[1])
+    while len(found) < MAX_CHAINS and int((qb - qa)[left].sum()) >= max(min_total, 1):
+        best = _best_chain(links, left.tolist())
+        chain = extend_chain(_trim_weak_ends(best, q, s), q, s, band)
         chain = _outside(chain, [(c[0].qa, c[-1].qb) for c in found])
         if chain and (not found or _chain_share(q, s, chain) >= WEAK_END):
             found.append(chain)  # a second region must be a copy, not look-alike syntax
         lo, hi = (chain[0].qa, chain[-1].qb) if chain else (0, q[0].shape[0])
-        spans = spans[(spans[:, 1] <= lo) | (spans[:, 0] >= hi)]
+        left &= (qb <= lo) | (qa >= hi)
     return found
 
 

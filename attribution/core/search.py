@@ -214,6 +214,7 @@ def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
     found: list[Found] = []
     covered = np.zeros(len(query), dtype=bool)
     _prefetch(index, "prefetch_tokens", [blob for blob, _ in candidates])
+    aligner = _Aligner.of(query, index, cfg, rare, abstract_df)
     for rank, (blob, weight) in enumerate(candidates):
         if (
             rank >= EARLY_STOP_RANK
@@ -221,7 +222,7 @@ def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
             and weight < EARLY_STOP_RATIO * candidates[0][1]
         ):
             break  # the query is covered; what is left are weaker copies of the same code
-        for f in _align_blob(query, blob, index, cfg, rare, abstract_df):
+        for f in aligner.align(blob):
             found.append(f)
             for v in f.judgement.spans:
                 covered[v.span.qa : v.span.qb] = True
@@ -374,30 +375,55 @@ def shared_name_bits(
     return float(np.log2(total / np.maximum(df, 1)).sum())
 
 
-def _align_blob(
-    query: TokenStream,
-    blob: int,
-    index: IndexView,
-    cfg: Config,
-    rare: dict[str, np.ndarray],
-    abstract_df: np.ndarray,
-) -> list[Found]:
-    source = index.tokens(blob)
-    out = []
-    useful = rare["exact"] | rare["abstract"]
-    q = (query.abstract, query.text_hash)
-    s = (source.abstract, source.text_hash)
-    for found_chain in align.chains(q, s, cfg.seed_tokens, cfg.min_span, useful, cfg.min_tokens):
-        chain = align.clip_to_units(found_chain, query.units)
-        verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
-        share = rare_structure_share(abstract_df, chain[0].qa, chain[-1].qb, cfg.k, cfg.rare_df)
-        bits = partial(shared_name_bits, query, source, chain, index)
-        if not accepted(verdict, share, cfg, bits):
-            continue
-        matched = np.concatenate([source.text_hash[sp.sa : sp.sb] for sp in chain])
-        key = (tuple((sp.qa, sp.qb) for sp in chain), matched.tobytes())
-        out.append(Found(blob, verdict, source, key))
-    return out
+@dataclass(frozen=True)
+class _Aligner:
+    """Aligns the query with one candidate after another; what depends on the query
+    alone (its two views, its useful tokens, its seeds) is computed once."""
+
+    query: TokenStream
+    index: IndexView
+    cfg: Config
+    rare: dict[str, np.ndarray]
+    abstract_df: np.ndarray
+    views: tuple[np.ndarray, np.ndarray]
+    useful: np.ndarray
+    seeds: align.QuerySeeds
+
+    @classmethod
+    def of(
+        cls,
+        query: TokenStream,
+        index: IndexView,
+        cfg: Config,
+        rare: dict[str, np.ndarray],
+        abstract_df: np.ndarray,
+    ) -> _Aligner:
+        views = (query.abstract, query.text_hash)
+        useful = rare["exact"] | rare["abstract"]
+        seeds = align.QuerySeeds.of(views[0], cfg.seed_tokens)
+        return cls(query, index, cfg, rare, abstract_df, views, useful, seeds)
+
+    def align(self, blob: int) -> list[Found]:
+        """The accepted matches of the query against one blob."""
+        query, cfg, rare = self.query, self.cfg, self.rare
+        source = self.index.tokens(blob)
+        s = (source.abstract, source.text_hash)
+        out = []
+        for found_chain in align.chains(
+            self.views, s, cfg.seed_tokens, cfg.min_span, self.useful, cfg.min_tokens, self.seeds
+        ):
+            chain = align.clip_to_units(found_chain, query.units)
+            verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
+            share = rare_structure_share(
+                self.abstract_df, chain[0].qa, chain[-1].qb, cfg.k, cfg.rare_df
+            )
+            bits = partial(shared_name_bits, query, source, chain, self.index)
+            if not accepted(verdict, share, cfg, bits):
+                continue
+            matched = np.concatenate([source.text_hash[sp.sa : sp.sb] for sp in chain])
+            key = (tuple((sp.qa, sp.qb) for sp in chain), matched.tobytes())
+            out.append(Found(blob, verdict, source, key))
+        return out
 
 
 def _group(found: list[Found], index: IndexView) -> list[Found]:
