@@ -46,9 +46,12 @@ KINDS = {
     "as GPL, 'version 3' as or-later, LGPL-2.0 beside 2.1)",
     "exception-missed": "misses or misreads the exception the notice or the file it points "
     "to grants",
-    "mention-read-as-license": "counts words that grant nothing as a license: a pointer "
-    "sentence, a history or credit line, a warranty line, 'Distributed under the BSD "
-    "license:' before the text itself, license names in code strings or trove classifiers",
+    "bsd-phrase-before-text": "counts 'Distributed under the BSD license:' before the "
+    "2-clause text itself as a second, 3-clause license",
+    "non-grant-line-read-as-license": "reads a line that grants nothing as a license: a "
+    "pointer to COPYING, a history or credit line, a warranty line",
+    "code-strings-read-as-notice": "reads license names in code strings or trove "
+    "classifiers as the file's notice",
     "license-not-offered": "names a license the notice does not offer",
     "other-file-license": "adds the license of another file of the package that does not "
     "cover this one",
