@@ -108,7 +108,8 @@ def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed_tokens: int) -> np.nda
     if q_pos.size == 0:
         return np.zeros((0, 4), dtype=np.int64)
     diag = s_pos - q_pos
-    order = np.lexsort((q_pos, diag))
+    # by diagonal, then query position (pairs are distinct: so is the key)
+    order = np.argsort((diag - diag.min()) * (int(q_pos.max()) + 1) + q_pos)
     d, q = diag[order], q_pos[order]
     new_run = np.ones(d.shape[0], dtype=bool)
     new_run[1:] = (d[1:] != d[:-1]) | (q[1:] - q[:-1] > seed_tokens)
@@ -119,20 +120,25 @@ def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed_tokens: int) -> np.nda
     return np.stack([starts, ends, starts + diags, ends + diags], axis=1)
 
 
+_STEP = np.arange(1, 64)  # token offsets beyond a span's ends
+
+
 def extend(spans: np.ndarray, q_abs: np.ndarray, s_abs: np.ndarray, seed_tokens: int) -> np.ndarray:
     """Grow spans while the tokens on both sides stay equal (by at most seed_tokens)."""
-    qa, qb, sa, sb = (spans[:, i].copy() for i in range(4))
-    nq, ns = q_abs.shape[0], s_abs.shape[0]
-    left = np.ones(qa.shape[0], dtype=bool)
-    right = left.copy()
-    for _ in range(seed_tokens):
-        left &= (qa > 0) & (sa > 0)
-        left[left] = q_abs[qa[left] - 1] == s_abs[sa[left] - 1]
-        qa, sa = qa - left, sa - left
-        right &= (qb < nq) & (sb < ns)
-        right[right] = q_abs[qb[right]] == s_abs[sb[right]]
-        qb, sb = qb + right, sb + right
-    return np.stack([qa, qb, sa, sb], axis=1)
+    qa, qb, sa, sb = (spans[:, i] for i in range(4))
+    step = _STEP[:seed_tokens] if seed_tokens <= _STEP.shape[0] else np.arange(1, seed_tokens + 1)
+    left = _equal_run(q_abs, s_abs, qa[:, None] - step, sa[:, None] - step)
+    right = _equal_run(q_abs, s_abs, qb[:, None] + step - 1, sb[:, None] + step - 1)
+    return np.stack([qa - left, qb + right, sa - left, sb + right], axis=1)
+
+
+def _equal_run(q: np.ndarray, s: np.ndarray, qpos: np.ndarray, spos: np.ndarray) -> np.ndarray:
+    """Per row, how many leading positions (qpos, spos) are inside both arrays and equal."""
+    inside = (qpos >= 0) & (qpos < q.shape[0]) & (spos >= 0) & (spos < s.shape[0])
+    qi = np.minimum(np.maximum(qpos, 0), max(q.shape[0] - 1, 0))
+    si = np.minimum(np.maximum(spos, 0), max(s.shape[0] - 1, 0))
+    equal = inside & (q[qi] == s[si])
+    return np.where(equal.all(axis=1), equal.shape[1], np.argmin(equal, axis=1))
 
 
 def exact_counts(spans: np.ndarray, q_exact: np.ndarray, s_exact: np.ndarray) -> np.ndarray:
@@ -327,6 +333,8 @@ class _Band:
             at = self.s_back.shape[0] + _ALONG - 2 - si - _PAD
             rows = self.s_back[at - TAIL_BAND : at + TAIL_BAND + 1]
         equal = q_row[None, :] == rows
+        if not equal.any():
+            return None  # no run at all
         # run length from each offset: distance to the next mismatch (the row's end if none)
         stop = np.where(equal, _ALONG, _OFFSETS[None, :])
         upto = np.minimum.accumulate(stop[:, ::-1], axis=1)[:, ::-1] - _OFFSETS[None, :]
@@ -341,7 +349,9 @@ class _Band:
 def _identical_share(
     q: tuple[np.ndarray, np.ndarray], s: tuple[np.ndarray, np.ndarray], sp: Span
 ) -> float:
-    return float(np.mean(q[1][sp.qa : sp.qb] == s[1][sp.sa : sp.sb]))
+    n = sp.qb - sp.qa
+    same = int(np.count_nonzero(q[1][sp.qa : sp.qb] == s[1][sp.sa : sp.sb]))
+    return same / n if n > 0 else math.nan
 
 
 def _chain_share(
