@@ -165,3 +165,15 @@ def test_a_notice_naming_no_file_leaves_the_package_expression() -> None:
     ctx = RepoContext({**PROMETHEUS, "NOTICE": notice})
     got = ctx.attribute_file("tests/test_twisted.py", "import os\n").license
     assert got == "Apache-2.0 AND BSD-2-Clause"
+
+
+def test_a_notice_naming_a_license_text_scopes_its_directory() -> None:
+    notice = PROMETHEUS["NOTICE"].replace("prometheus_client/decorator.py", "vendor/deco/LICENSE")
+    ctx = RepoContext({**PROMETHEUS, "NOTICE": notice})
+    assert ctx.attribute_file("tests/test_twisted.py", "import os\n").license == "Apache-2.0"
+    got = ctx.attribute_file("vendor/deco/deco.py", "import re\n").license
+    assert got == "Apache-2.0 AND BSD-2-Clause"
+    at_root = PROMETHEUS["NOTICE"].replace("prometheus_client/decorator.py", "LICENSE.txt")
+    ctx = RepoContext({**PROMETHEUS, "NOTICE": at_root})
+    got = ctx.attribute_file("tests/test_twisted.py", "import os\n").license
+    assert got == "Apache-2.0 AND BSD-2-Clause"

@@ -364,7 +364,7 @@ class RepoContext:
         parts = found.expression.split(" AND ")
         if len(parts) < 2 or "(" in found.expression:
             return found
-        mine = {spdx for spdx, bundled in self._bundled if bundled == path}
+        mine = {spdx for spdx, scope in self._bundled if path == scope or _under(path, scope)}
         drop = {spdx for spdx, _ in self._bundled} - mine
         kept = [p for p in parts if p not in drop]
         return _Found(" AND ".join(kept), found.evidence) if kept and kept != parts else found
@@ -451,15 +451,16 @@ _AMBIGUOUS = {"MIT", "X11", "LicenseRef-BSD"}
 _BUNDLES = re.compile(
     r"\bbundles\s+.{1,80}?\s+(?:which\s+is\s+)?(?:available|licensed|released|distributed)"
     r"\s+under\s+(?:the\s+|an?\s+)?[\"']?(?P<license>[^\"'.]{1,40}?)[\"']?\s+licen[cs]e\.?\s+"
-    r"(?:for\s+details,?\s+)?see\s+(?P<path>[\w.-]+(?:/[\w.-]+)*\.\w+)",
+    r"(?:for\s+details,?\s+)?see\s+(?P<path>[\w.-]+(?:/[\w.-]+)+|[\w-]+\.\w+)",
     re.I,
 )
 
 
 def _bundled_parts(files: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """(license id, path) of each bundled file a NOTICE names with its license ("This product
-    bundles decorator 4.0.10 which is available under a "2-clause BSD" license. For details,
-    see prometheus_client/decorator.py")."""
+    """(license id, scope) of each bundled part a NOTICE names with its license: the file it
+    names ("This product bundles decorator 4.0.10 which is available under a "2-clause BSD"
+    license. For details, see prometheus_client/decorator.py"), or the directory of the
+    license text it names ("see deps/zlib/LICENSE.txt": ``deps/zlib/``)."""
     out = []
     for path, text in files.items():
         if not path.rsplit("/", 1)[-1].upper().startswith("NOTICE"):
@@ -468,8 +469,16 @@ def _bundled_parts(files: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         for m in _BUNDLES.finditer(" ".join(text.split())):
             spdx = normalize(m["license"])
             if spdx != NOASSERTION and " " not in spdx:
-                out.append((spdx, prefix + m["path"].rstrip(".")))
+                named = prefix + m["path"].rstrip(".")
+                text_file = _LICENSE_FILE.fullmatch(named.rsplit("/", 1)[-1]) or named.endswith(
+                    (".txt", ".md", ".rst")
+                )
+                out.append((spdx, _parent(named) + "/" if text_file else named))
     return tuple(out)
+
+
+def _under(path: str, scope: str) -> bool:
+    return scope.endswith("/") and (scope == "/" or path.startswith(scope))
 
 
 def _header(head: str, facts: _DirFacts, beyond: str = "") -> _Found | None:
