@@ -306,7 +306,8 @@ class _Band:
         self.padded = False
 
     def _pad(self) -> None:
-        q_pad, s_pad = np.full(_PAD, -1, np.int64), np.full(_PAD, -2, np.int64)
+        low = min(int(self.q_exact.min(initial=0)), int(self.s_exact.min(initial=0)))
+        q_pad, s_pad = np.full(_PAD, low - 1, np.int64), np.full(_PAD, low - 2, np.int64)
         self.q = np.concatenate([q_pad, self.q_exact.astype(np.int64), q_pad])
         s = np.concatenate([s_pad, self.s_exact.astype(np.int64), s_pad])
         self.q_back = self.q[::-1]

@@ -38,13 +38,16 @@ def obligations_of(expression: str) -> tuple[str, ...]:
     return tuple(obligations(expression))
 
 
+TIE_SPARE = 56  # neighbours asked beyond k + 1: most ties at the k-th distance end within
+
+
 def nearest_rows(index: Any, sketches: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
     """(query, row, distance) of the rows of a faiss binary index within each query's k
     nearest distances, ties at the k-th distance all included (faiss picks among them
     arbitrarily; the caller breaks them by row)."""
     sk = np.ascontiguousarray(sketches)
     total = int(index.ntotal)
-    dist, ids = index.search(sk, min(k + 1, total))
+    dist, ids = index.search(sk, min(k + 1 + TIE_SPARE, total))
     dist, ids = dist.astype(np.int64), ids.astype(np.int64)
     n = sk.shape[0]
     if total <= k:
@@ -54,8 +57,13 @@ def nearest_rows(index: Any, sketches: np.ndarray, k: int) -> tuple[np.ndarray, 
     q = [np.repeat(clear, k)]
     rows, dists = [ids[clear, :k].ravel()], [dist[clear, :k].ravel()]
     for j in np.flatnonzero(tied).tolist():
-        lims, d, i = index.range_search(sk[j : j + 1], int(dist[j, k - 1]) + 1)
-        q.append(np.full(int(lims[1]), j, dtype=np.int64))
+        radius = int(dist[j, k - 1])
+        if dist[j, -1] > radius or dist.shape[1] == total:  # every tied row was returned
+            within = dist[j] <= radius
+            i, d = ids[j, within], dist[j, within]
+        else:  # more ties than asked for: every row that near
+            _, d, i = index.range_search(sk[j : j + 1], radius + 1)
+        q.append(np.full(i.shape[0], j, dtype=np.int64))
         rows.append(i.astype(np.int64))
         dists.append(d.astype(np.int64))
     return np.concatenate(q), np.concatenate(rows), np.concatenate(dists)
