@@ -63,6 +63,17 @@ class _Traced:
             tracer, pending, shard, method, args
         )  # fmt: skip
 
+    def prefetched(self) -> list[Any]:
+        """What a shard server sent ahead with a look-up (recorded as a call of its own)."""
+        sent = getattr(self.pending, "prefetched", list)()
+        if sent:
+            t = time.perf_counter()
+            pickle.loads(data := pickle.dumps(sent, protocol=5))
+            self.tracer.calls.append({"method": "sent ahead", "work_ms": 0.0, "bytes_sent": 0,
+                                      "pickle_ms": (time.perf_counter() - t) * 1e3,
+                                      "bytes_back": len(data)})  # fmt: skip
+        return list(sent)
+
     def result(self) -> Any:
         value = self.pending.result()
         self.tracer.calls.append(_cost(self.tracer.shards, self.shard, self.method, self.args,

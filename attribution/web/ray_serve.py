@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from attribution.index.fanout import FannedIndex
+from attribution.index.fanout import FannedIndex, Request, likely_candidates
 from attribution.index.format import read_manifest
 from attribution.index.ray_build import connect
 from attribution.index.shards import check
@@ -41,15 +41,38 @@ class ShardServer:
     def __init__(self, root: str, shards: list[int]) -> None:
         self.refs = {s: IndexRef(root, opener=_shard_opener(s)) for s in shards}
 
-    def round(self, requests: list[tuple[int, str, tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
-        """Each request's (True, answer), or (False, why) when its shard failed."""
+    def round(self, requests: list[Request], ahead: bool = False) -> tuple[list[Any], list[Any]]:
+        """Each request's (True, answer), or (False, why) when its shard failed; and, for a
+        round of look-ups with `ahead`, the likely candidates' tokens and sources."""
         out: list[tuple[bool, Any]] = []
         for shard, method, args in requests:
             try:
                 out.append((True, getattr(self.refs[shard].get(), method)(*args)))
             except Exception as err:  # named by the router: "shard s of n did not answer"
                 out.append((False, f"{type(err).__name__}: {err}"))
-        return out
+        if not ahead or not all(ok for ok, _ in out):
+            return out, []
+        return out, self._ahead(requests, [answer for _, answer in out])
+
+    def _ahead(self, requests: list[Request], answers: list[Any]) -> list[Any]:
+        """(shard, own blobs, their tokens, their sources) of likely_candidates."""
+        config = self.refs[requests[0][0]].get().config
+        sketches = requests[0][2][2]
+        bits = sketches.shape[1] * 8 if len(sketches) else 0
+        looked = {r[0]: a for r, a in zip(requests, answers, strict=True)}
+        likely = likely_candidates(looked, config, bits, config.max_candidates)
+        by_shard: dict[int, list[int]] = {}
+        for shard, local in likely:
+            by_shard.setdefault(shard, []).append(local)
+        return [
+            (
+                s,
+                local,
+                self.refs[s].get().tokens_many(local),
+                self.refs[s].get().sources_many(local),
+            )
+            for s, local in by_shard.items()
+        ]
 
 
 def _shard_opener(shard: int) -> Any:
@@ -66,13 +89,17 @@ class ShardCalls:
     def __call__(self, shard: int, method: str, *args: Any) -> _Answer:
         return self.round([(shard, method, args)])[0]
 
-    def round(self, requests: list[tuple[int, str, tuple[Any, ...]]]) -> list[_Answer]:
+    def round(self, requests: list[Request]) -> list[_Answer]:
+        """One call per group; a round of look-ups asks the likely candidates' tokens and
+        sources to come with it (ShardServer._ahead)."""
         by_group: dict[int, list[int]] = {}
         for i, (shard, _, _) in enumerate(requests):
             by_group.setdefault(self.group_of[shard], []).append(i)
+        ahead = all(method == "look_up_round" for _, method, _ in requests)
         out: list[_Answer] = [None] * len(requests)  # type: ignore[list-item]
         for g, asked in by_group.items():
-            response = _Group(self.handles[g].round.remote([requests[i] for i in asked]))
+            sent = self.handles[g].round.remote([requests[i] for i in asked], ahead)
+            response = _Group(sent)
             for j, i in enumerate(asked):
                 out[i] = _Answer(response, j)
         return out
@@ -81,9 +108,9 @@ class ShardCalls:
 class _Group:
     def __init__(self, response: Any) -> None:
         self.response = response
-        self.value: list[tuple[bool, Any]] | None = None
+        self.value: tuple[list[tuple[bool, Any]], list[Any]] | None = None
 
-    def result(self) -> list[tuple[bool, Any]]:
+    def result(self) -> tuple[list[tuple[bool, Any]], list[Any]]:
         if self.value is None:
             self.value = self.response.result(timeout_s=SHARD_TIMEOUT_S)
         return self.value
@@ -94,10 +121,14 @@ class _Answer:
         self.group, self.j = group, j
 
     def result(self) -> Any:
-        ok, value = self.group.result()[self.j]
+        ok, value = self.group.result()[0][self.j]
         if not ok:
             raise RuntimeError(value)
         return value
+
+    def prefetched(self) -> list[Any]:
+        """What the group's server sent ahead (with its first answer only)."""
+        return self.group.result()[1] if self.j == 0 else []
 
 
 class Router:

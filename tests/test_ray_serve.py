@@ -1,0 +1,112 @@
+"""The Ray Serve layout without Ray: shard servers (web/ray_serve.py) holding groups of
+shards answer a FannedIndex's rounds as the in-process index answers, one call per group
+per round; a round of look-ups brings the candidates' tokens and sources along (so a
+search asks the shards twice at most: look-up, then texts); a failing shard is named.
+Every answer and request goes through pickle, as through Ray."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_shards import CORPUS, answers, corpus_slice, windows
+
+from attribution.cli.main import main
+from attribution.index.build import build
+from attribution.index.fanout import FannedIndex, ShardUnavailable
+from attribution.index.format import read_manifest, write_manifest
+from attribution.index.store import Index
+from attribution.web.ray_serve import ShardCalls, ShardServer, fitting, group_name
+
+pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason=f"no shared corpus at {CORPUS}")
+LAYOUTS = ([[0, 1, 2, 3]], [[0, 1], [2, 3]], [[0], [1], [2], [3]])
+
+
+@pytest.fixture(scope="module")
+def four(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("ray_serve")
+    a, b, rows = corpus_slice(work)
+    root = work / "four"
+    build([str(a), str(b)], root, jobs=2, shards=4)
+    return {"root": root, "rows": rows}
+
+
+class Replica:
+    """A deployment's handle, answering here: `.round.remote(...)` -> `.result()`."""
+
+    def __init__(self, server: ShardServer, log: list[list[str]]) -> None:
+        self.server, self.log = server, log
+        self.round = self
+
+    def remote(self, requests: list[Any], ahead: bool) -> Any:
+        self.log.append([method for _, method, _ in requests])
+        answer = self.server.round(pickle.loads(pickle.dumps(requests)), ahead)
+        return Done(pickle.loads(pickle.dumps(answer)))
+
+
+class Done:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self, timeout_s: float) -> Any:
+        return self.value
+
+
+def served(root: Path, groups: list[list[int]]) -> tuple[FannedIndex, list[list[str]]]:
+    log: list[list[str]] = []
+    handles = [Replica(ShardServer(str(root), g), log) for g in groups]
+    return FannedIndex(root, ShardCalls(handles, groups)), log
+
+
+def test_every_layout_answers_as_the_index_in_two_rounds_at_most(four: dict[str, Any]) -> None:
+    queries = windows(four["rows"], 30, seed=21)
+    with Index(four["root"]) as index:
+        expected = answers(index, queries)
+    assert sum('"verdict": "match"' in a for a in expected) >= 15  # the comparison has teeth
+    for groups in LAYOUTS:
+        fanned, log = served(four["root"], groups)
+        texts = 0
+        for query, want in zip(queries, expected, strict=True):
+            log.clear()
+            assert answers(fanned, [query]) == [want], f"{groups}: {query[1]} differs"
+            calls = Counter(frozenset(methods) for methods in log)
+            # a round is one call per group asked; the look-up asks every group (a query
+            # too short to look up asks nothing)
+            looked = calls[frozenset({"look_up_round"})]
+            assert looked == len(groups) or not calls
+            assert sum(calls.values()) <= 3 * len(groups)
+            texts += calls[frozenset({"content"})] > 0
+            if len(groups) == 1:  # the whole index beside the look-up: no tokens round
+                assert not {"tokens_many", "sources_many"} & set().union(*calls), calls
+        assert texts > 0  # some match had copies to order: their texts came in one round
+
+
+def test_a_failing_shard_of_a_group_is_named(four: dict[str, Any], tmp_path: Path) -> None:
+    root = tmp_path / "four"
+    shutil.copytree(four["root"], root)
+    fanned, _ = served(root, [[0, 1], [2, 3]])
+    queries = windows(four["rows"], 3, seed=2)
+    answers(fanned, queries)
+    shutil.rmtree(root / "shards" / "003")
+    write_manifest(root, read_manifest(root))  # the servers re-open the index, and fail
+    with pytest.raises(ShardUnavailable, match=r"shard 3 of 4 .* did not answer: .*missing"):
+        answers(fanned, queries)
+
+
+def test_replicas_fit_the_cpus_left_by_the_router() -> None:
+    assert [fitting(4, cpus) for cpus in (1, 2, 3, 5, 64)] == [4, 4, 2, 1, 1]
+    assert fitting(16, 5) == 4
+    assert group_name([2]) == "shard-002" and group_name([0, 1, 2, 3]) == "shards-000-003"
+
+
+def test_shards_per_replica_below_one_is_one_line(
+    four: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["serve", "--index", str(four["root"]), "--engine", "ray", "--shards-per-replica"]
+    assert main([*argv, "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "shards per replica must be at least 1, not 0" in err
