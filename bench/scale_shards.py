@@ -15,7 +15,8 @@ Options: `--source TABLE...` builds from other tables (queries are still cut fro
 shared corpus, which they must include); `--reuse-index single=DIR sharded=DIR` skips
 the builds and measures existing indexes; `--queries N`; `--before TREE` measures the
 latency of the old code too (a checkout, e.g. `git worktree add`), in a child process
-of the same run, before this tree's, and compares the two versions' answers.
+of the same run, before this tree's, and compares the two versions' answers; `--label`
+names the run. An output file that exists keeps its earlier runs (under "earlier").
 """
 
 from __future__ import annotations
@@ -189,9 +190,9 @@ def latency(plain: Path, four: Path, n: int, answers: Path | None = None) -> dic
                 "4 shards, attribution serve (HTTP, 2 workers)": _http(
                     f"http://127.0.0.1:{port}/v1/attribute"
                 ),
-                "4 shards, Ray Serve (HTTP, 1 replica per shard)": _http(ray_url + "v1/attribute"),
+                "4 shards, Ray Serve (HTTP, default layout)": _http(ray_url + "v1/attribute"),
             }
-            return _measure(configs, queries(n), answers)
+            return {**_measure(configs, queries(n), answers), "ray_serve_layout": _layout(f)}
     finally:
         gunicorn.terminate()
         gunicorn.wait()
@@ -199,6 +200,18 @@ def latency(plain: Path, four: Path, n: int, answers: Path | None = None) -> dic
 
         serve.shutdown()
         ray.shutdown()
+
+
+def _layout(index: Any) -> str:
+    """How the code under test lays the shards out on Ray Serve (this machine's CPUs)."""
+    import ray
+
+    try:
+        from attribution.web.ray_serve import fitting
+    except ImportError:  # code before shards_per_replica
+        return "a router and a replica per shard"
+    per = fitting(index.n_shards, int(ray.cluster_resources()["CPU"]))
+    return f"a router and {-(-index.n_shards // per)} replica(s) of {per} shards"
 
 
 def _measure(
@@ -247,6 +260,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--reuse-index", nargs=2, metavar=("single=DIR", "sharded=DIR"))
     parser.add_argument("--before", type=Path, help="checkout of the old code to measure too")
     parser.add_argument("--after", type=Path, default=ROOT, help="checkout of the new code")
+    parser.add_argument("--label", default="", help="what this run measures")
     parser.add_argument("--latency-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.reuse_index:
@@ -286,6 +300,7 @@ def main() -> int:
     run: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cpus": os.cpu_count(),
+        "label": args.label,
         "corpus": [Path(t).name for t in args.source],
         "builds": [],
     }
@@ -303,9 +318,18 @@ def main() -> int:
     else:
         run["latency"] = latency(plain, four, args.queries)
     run["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    Path(args.out).write_text(json.dumps(run, indent=2) + "\n")
+    _write(Path(args.out), run)
     print(json.dumps(run.get("latency") or run["latency_before"], indent=2))
     return 0
+
+
+def _write(out: Path, run: dict[str, Any]) -> None:
+    """The run, its file's earlier runs kept under "earlier" (oldest first)."""
+    earlier: list[Any] = []
+    if out.exists():
+        previous = json.loads(out.read_text())
+        earlier = [*previous.pop("earlier", []), previous]
+    out.write_text(json.dumps({**run, "earlier": earlier}, indent=2) + "\n")
 
 
 def _versions(run: dict[str, Any], args: argparse.Namespace, plain: Path, four: Path) -> None:
