@@ -290,52 +290,41 @@ _BAND_Q, _BAND_S = (g.ravel() for g in np.mgrid[0 : TAIL_BAND + 1, 0 : TAIL_BAND
 _DIAGONAL = _BAND_S - _BAND_Q + TAIL_BAND  # the diagonal each start lies on
 _ALONG = TAIL_BAND + TAIL_WINDOW  # tokens read along a diagonal
 _OFFSETS = np.arange(_ALONG)
+_WIDE = _ALONG + 2 * TAIL_BAND  # source tokens the band reads
+_ROWS = _OFFSETS[None, :] + np.arange(2 * TAIL_BAND + 1)[:, None]  # diagonal d: row d + band
 _SKIPPED = _BAND_Q + _BAND_S
 # an edit skips tokens on one side (insertion, deletion) or both alike (a change); a run
 # found after skipping on both sides, or far away, must be longer to count
 _NEEDED = TAIL_RUN + _SKIPPED // 16
-_PAD = 2 * TAIL_BAND + TAIL_WINDOW  # pad tokens on either side: a band never reads past
 
 
 class _Band:
-    """The exact views of a query and a source, padded with tokens that equal nothing,
-    so that the band of runs around any position is read by slicing."""
+    """The exact views of a query and a source, read a window at a time around a chain's
+    end; tokens beyond either end read as pads that equal nothing."""
 
     def __init__(self, q_exact: np.ndarray, s_exact: np.ndarray) -> None:
-        self.q_exact, self.s_exact = q_exact, s_exact
-        self.padded = False
-
-    def _pad(self) -> None:
-        low = min(int(self.q_exact.min(initial=0)), int(self.s_exact.min(initial=0)))
-        q_pad, s_pad = np.full(_PAD, low - 1, np.int64), np.full(_PAD, low - 2, np.int64)
-        self.q = np.concatenate([q_pad, self.q_exact.astype(np.int64), q_pad])
-        s = np.concatenate([s_pad, self.s_exact.astype(np.int64), s_pad])
-        self.q_back = self.q[::-1]
-        self.s_ahead = np.lib.stride_tricks.sliding_window_view(s, _ALONG)
-        self.s_back = np.lib.stride_tricks.sliding_window_view(s[::-1], _ALONG)
-        self.padded = True
+        self.q, self.s = q_exact, s_exact
+        low = 0
+        if not (_unsigned(q_exact) and _unsigned(s_exact)):
+            low = min(int(q_exact.min(initial=0)), int(s_exact.min(initial=0)))
+        self.q_pad, self.s_pad = low - 1, low - 2
 
     def next_run(self, qi: int, si: int, step: int) -> tuple[int, int, int] | None:
         """The best identical run (>= TAIL_RUN tokens) starting within TAIL_BAND tokens
         of (qi, si) in direction step: (tokens skipped in the query, in the source, run
         length)."""
-        if not self.padded:
-            self._pad()
         # a start skipping bq query and bs source tokens lies on diagonal bs - bq: row
         # bs - bq + TAIL_BAND of `equal` compares the query's token qi + step * u (u in
         # [0, _ALONG)) with the source's si + step * (u + bs - bq)
         if step > 0:
-            q_row = self.q[qi + _PAD : qi + _PAD + _ALONG]
-            at = si + _PAD
-            rows = self.s_ahead[at - TAIL_BAND : at + TAIL_BAND + 1]
+            q_row = _window(self.q, qi, _ALONG, self.q_pad)
+            s_row = _window(self.s, si - TAIL_BAND, _WIDE, self.s_pad)
         else:
-            back = self.q_back.shape[0] - 1 - qi - _PAD
-            q_row = self.q_back[back : back + _ALONG]
-            at = self.s_back.shape[0] + _ALONG - 2 - si - _PAD
-            rows = self.s_back[at - TAIL_BAND : at + TAIL_BAND + 1]
-        equal = q_row[None, :] == rows
-        if not equal.any():
-            return None  # no run at all
+            q_row = _window(self.q, qi - _ALONG + 1, _ALONG, self.q_pad)[::-1]
+            s_row = _window(self.s, si + TAIL_BAND - _WIDE + 1, _WIDE, self.s_pad)[::-1]
+        equal = q_row[None, :] == s_row[_ROWS]
+        if not (equal[:, 1:] & equal[:, :-1]).any():
+            return None  # no two equal tokens in a row: no run of TAIL_RUN (2) at all
         # run length from each offset: distance to the next mismatch (the row's end if none)
         stop = np.where(equal, _ALONG, _OFFSETS[None, :])
         upto = np.minimum.accumulate(stop[:, ::-1], axis=1)[:, ::-1] - _OFFSETS[None, :]
@@ -345,6 +334,21 @@ class _Band:
             return None
         best = int(np.argmax(np.where(ok, run - _SKIPPED, -(1 << 30))))
         return int(_BAND_Q[best]), int(_BAND_S[best]), int(run[best])
+
+
+def _unsigned(a: np.ndarray) -> bool:
+    return bool(np.issubdtype(a.dtype, np.unsignedinteger))
+
+
+def _window(a: np.ndarray, start: int, length: int, pad: int) -> np.ndarray:
+    """a[start : start + length], pad where that reaches beyond a."""
+    lo, hi = max(start, 0), min(start + length, a.shape[0])
+    if lo == start and hi == start + length:
+        return a[lo:hi]
+    out = np.full(length, pad, dtype=np.int64)
+    if hi > lo:
+        out[lo - start : hi - start] = a[lo:hi]
+    return out
 
 
 def _identical_share(
