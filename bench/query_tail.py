@@ -1,17 +1,21 @@
 """The query tail (issue 14): latency of the scale benchmark's query set before and after
 a change, in ONE run, and whether the answers are identical.
 
-Each code version runs in its own fresh process (`--before` is a checkout of the old
-commit, e.g. `git worktree add /work/oldtree-b <commit>`; "after" is this tree), on
-every index given, in alternating passes (before, after, before, after, ...), so that
-the load of a shared machine weighs on both alike. Each pass times every query once
-after a warm-up; the figures pool the passes: p50, p99 and p99.9 overall and by query
-length (lines). The answers (without elapsed_ms) of the two versions are compared query
-by query. With `--profile N`, the N slowest queries of each version are profiled
-(cProfile, in a separate pass) and the functions taking most of their time listed.
+Each code version runs in its own process (`--before` is a checkout of the old commit,
+e.g. `git worktree add /work/oldtree-g <commit>`; "after" is this tree or `--after`),
+on every index given. In each pass a fresh process of each version opens the index and
+warms up, then the two answer the queries in turn, query by query (before then after,
+after then before on the next), so that a shared machine's load weighs on both alike
+even as it changes. Each query is timed once per pass, wall clock and process CPU
+time; the figures pool the passes: p50, p99 and p99.9 overall and by query length
+(lines), and after/before ratios of each. The answers (without elapsed_ms) of the two
+versions are compared query by query. With `--profile N`, the N slowest queries of each
+version are profiled (cProfile, in a separate pass) and the functions taking most of
+their time listed.
 
-    .venv/bin/python bench/query_tail.py --before /work/oldtree-b \\
-        --index 1m=/work/scale1m/idx-1 --index corpus=DIR [--passes 2] [--profile 4]
+    .venv/bin/python bench/query_tail.py --before /work/oldtree-g \\
+        --index 1m=/work/scale1m/idx-1 --index corpus=DIR [--passes 2] [--profile 4] \\
+        [--run "what this run is"]
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = Path.home() / ".cache" / "attribution-bench" / "scale" / "latency-queries-v2-s1.jsonl"
 
-CHILD = r"""
+CHILD = r"""  # the profile of some queries (their ids: mode)
 import cProfile, io, json, pstats, sys, time
 sys.path.insert(0, sys.argv[4])
 from attrbench.generate import load
@@ -40,32 +44,99 @@ with Index(index_dir) as index:
     ask = lambda q: attribute(q.code, index, language=q.language, filename=q.filename)
     for q in qs[:5]:
         ask(q)  # warm up: the sketch index, caches
-    if mode == "time":
-        out = {"ms": [], "answers": []}
-        for q in qs:
-            t = time.perf_counter()
-            result = ask(q)
-            out["ms"].append((time.perf_counter() - t) * 1000)
-            result.pop("elapsed_ms", None)
-            out["answers"].append(json.dumps(result, sort_keys=True))
-    else:
-        wanted = set(json.loads(mode))
-        prof = cProfile.Profile()
-        for q in qs:
-            if q.id in wanted:
-                prof.runcall(ask, q)
-        stats = pstats.Stats(prof)
-        total = max(stats.total_tt, 1e-9)
-        rows = []
-        for (file, line, name), (cc, nc, tt, ct, _) in stats.stats.items():
-            where = file.split("/attribution/")[-1] if "/attribution/" in file else file
-            rows.append({"function": f"{where}:{line}({name})", "calls": nc,
-                         "own_share": round(tt / total, 3),
-                         "cumulative_share": round(ct / total, 3)})
-        rows.sort(key=lambda r: -r["cumulative_share"])
-        out = {"profiled": sorted(wanted), "seconds": round(total, 3), "top": rows[:25]}
+    wanted = set(json.loads(mode))
+    prof = cProfile.Profile()
+    for q in qs:
+        if q.id in wanted:
+            prof.runcall(ask, q)
+    stats = pstats.Stats(prof)
+    total = max(stats.total_tt, 1e-9)
+    rows = []
+    for (file, line, name), (cc, nc, tt, ct, _) in stats.stats.items():
+        where = file.split("/attribution/")[-1] if "/attribution/" in file else file
+        rows.append({"function": f"{where}:{line}({name})", "calls": nc,
+                     "own_share": round(tt / total, 3),
+                     "cumulative_share": round(ct / total, 3)})
+    rows.sort(key=lambda r: -r["cumulative_share"])
+    out = {"profiled": sorted(wanted), "seconds": round(total, 3), "top": rows[:25]}
 print(json.dumps(out))
 """
+
+
+SERVER = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[3])
+from pathlib import Path
+from attrbench.generate import load
+from attribution.core.search import attribute
+from attribution.index.store import Index
+qs = load(Path(sys.argv[2]))
+with Index(sys.argv[1]) as index:
+    ask = lambda q: attribute(q.code, index, language=q.language, filename=q.filename)
+    for q in qs[:5]:
+        ask(q)  # warm up: the sketch index, caches
+    print("@@ready", flush=True)
+    for line in sys.stdin:
+        q = qs[int(line)]
+        t, c = time.perf_counter(), time.process_time()
+        result = ask(q)
+        ms, cpu = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+        result.pop("elapsed_ms", None)
+        answer = json.dumps(result, sort_keys=True)
+        print("@@" + json.dumps({"ms": ms, "cpu_ms": cpu, "answer": answer}), flush=True)
+"""
+
+
+class _Server:
+    """One version's process answering queries by number, one at a time."""
+
+    def __init__(self, tree: Path, index_dir: str, qfile: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        self.tree = tree
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER, index_dir, str(qfile), str(ROOT / "bench")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree, env=env,
+        )  # fmt: skip
+        self._read()  # ready
+
+    def _read(self) -> str:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("@@"):
+                return line[2:]
+        raise RuntimeError(f"{self.tree}: the query process ended (exit {self.proc.wait()})")
+
+    def ask(self, i: int) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{i}\n")
+        self.proc.stdin.flush()
+        answer: dict[str, Any] = json.loads(self._read())
+        return answer
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def _pass(trees: dict[str, Path], index_dir: str, args: Any, n: int, flip: int) -> dict[str, Any]:
+    """One pass: a fresh process per version, the queries answered in turn."""
+    servers = {v: _Server(tree, index_dir, args.queries) for v, tree in trees.items()}
+    got: dict[str, dict[str, list[Any]]] = {
+        v: {"ms": [], "cpu_ms": [], "answers": []} for v in trees
+    }
+    try:
+        for i in range(n):
+            order = list(servers) if (i + flip) % 2 == 0 else list(servers)[::-1]
+            for version in order:
+                one = servers[version].ask(i)
+                for key in ("ms", "cpu_ms"):
+                    got[version][key].append(one[key])
+                got[version]["answers"].append(one["answer"])
+    finally:
+        for server in servers.values():
+            server.close()
+    return got
 
 
 def _child(tree: Path, index_dir: str, qfile: Path, mode: str) -> dict[str, Any]:
@@ -108,14 +179,16 @@ def measure(label: str, index_dir: str, trees: dict[str, Path], args: Any) -> di
     qs = load(args.queries)
     lines = [bucket(q.lines) for q in qs]
     times: dict[str, list[list[float]]] = {v: [] for v in trees}
+    cpu: dict[str, list[list[float]]] = {v: [] for v in trees}
     answers: dict[str, list[str]] = {}
     loads = [round(os.getloadavg()[0], 2)]
-    for _ in range(args.passes):
-        for version, tree in trees.items():
-            got = _child(tree, index_dir, args.queries, "time")
-            times[version].append(got["ms"])
-            answers.setdefault(version, got["answers"])
-            loads.append(round(os.getloadavg()[0], 2))
+    for one_pass in range(args.passes):
+        got = _pass(trees, index_dir, args, len(qs), one_pass)
+        for version in trees:
+            times[version].append(got[version]["ms"])
+            cpu[version].append(got[version]["cpu_ms"])
+            answers.setdefault(version, got[version]["answers"])
+        loads.append(round(os.getloadavg()[0], 2))
     before, after = answers["before"], answers["after"]
     out: dict[str, Any] = {
         "index": index_dir,
@@ -127,9 +200,26 @@ def measure(label: str, index_dir: str, trees: dict[str, Path], args: Any) -> di
     }
     for version in trees:
         out[version] = _summary(times[version], lines)
+        out[f"{version}_cpu"] = _summary(cpu[version], lines)
+    out["ratio_after_before"] = {
+        "wall": _ratios(out["before"], out["after"]),
+        "cpu": _ratios(out["before_cpu"], out["after_cpu"]),
+    }
     if args.profile:
         out["profile"] = _profile(trees, index_dir, args, qs, times)
     print(label, json.dumps({k: v for k, v in out.items() if k != "profile"}), flush=True)
+    return out
+
+
+def _ratios(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """after / before of p50, p99 and p99.9: overall and by length bucket."""
+
+    def one(b: dict[str, Any], a: dict[str, Any]) -> dict[str, float]:
+        return {k: round(a[k] / b[k], 3) for k in ("p50_ms", "p99_ms", "p999_ms") if b[k]}
+
+    out = {"all": one(before["all"], after["all"])}
+    for bucket_name, b in before["by_lines"].items():
+        out[bucket_name] = one(b, after["by_lines"][bucket_name])
     return out
 
 
@@ -154,6 +244,7 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=2)
     parser.add_argument("--note", default="", help="what the two trees are, for the record")
     parser.add_argument("--profile", type=int, default=0, help="slowest queries to profile")
+    parser.add_argument("--run", default="", help="what this run is (machine, load), recorded")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "query_tail.json")
     args = parser.parse_args()
     for spec in args.index:
@@ -163,13 +254,15 @@ def main() -> int:
         parser.error(f"--before {args.before}: not a checkout of this repository")
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
     run: dict[str, Any] = {
+        "run": {"label": args.run, "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]},
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cpus": os.cpu_count(),
         "before_commit": _commit(args.before),
         "after_commit": _commit(args.after),
         "queries_file": args.queries.name,
         "trees": {"before": str(args.before), "after": str(args.after), "what": args.note},
-        "note": "load average recorded before and after each pass: the machine is shared",
+        "note": "load average (1 min) recorded before and after each pass: the machine is "
+        "shared; before and after answer each query in turn, so load weighs on both alike",
         "indexes": {},
     }
     for spec in args.index:
@@ -177,6 +270,7 @@ def main() -> int:
         run["indexes"][label] = measure(label, index_dir, trees, args)
         args.out.write_text(json.dumps(run, indent=1) + "\n")
     run["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    run["run"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.write_text(json.dumps(run, indent=1) + "\n")
     return 0
 
