@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attribution.core import align
+from attribution.core import align, seeds
 from attribution.core.align import Span
 from attribution.index import store
 
@@ -89,7 +89,7 @@ def test_nearness_to_anchors_is_that_of_every_pair() -> None:
         hi = lo + rng.integers(1, 60, lo.shape[0])
         dist = np.maximum(np.maximum(a[:, None] - hi[None, :], lo[None, :] - b[:, None]), 0)
         want = (dist <= align.MAX_GAP).any(axis=1)
-        assert np.array_equal(align._near_any(a, b, lo, hi, align.MAX_GAP), want)
+        assert np.array_equal(seeds._near_any(a, b, lo, hi, align.MAX_GAP), want)
 
 
 def _best_chain_by_matrix(spans: np.ndarray, min_span: int) -> list[Span]:
