@@ -10,8 +10,8 @@ even as it changes. Each query is timed once per pass, wall clock and process CP
 time; the figures pool the passes: p50, p99 and p99.9 overall and by query length
 (lines), and after/before ratios of each. The answers (without elapsed_ms) of the two
 versions are compared query by query. With `--profile N`, the N slowest queries of each
-version are profiled (cProfile, in a separate pass) and the functions taking most of
-their time listed.
+version (by CPU time) are profiled (cProfile timing CPU, in a separate process) and the
+functions taking most of their time listed.
 
     .venv/bin/python bench/query_tail.py --before /work/oldtree-g \\
         --index 1m=/work/scale1m/idx-1 --index corpus=DIR [--passes 2] [--profile 4] \\
@@ -45,7 +45,7 @@ with Index(index_dir) as index:
     for q in qs[:5]:
         ask(q)  # warm up: the sketch index, caches
     wanted = set(json.loads(mode))
-    prof = cProfile.Profile()
+    prof = cProfile.Profile(time.process_time)  # CPU time: the machine may be shared
     for q in qs:
         if q.id in wanted:
             prof.runcall(ask, q)
@@ -206,7 +206,7 @@ def measure(label: str, index_dir: str, trees: dict[str, Path], args: Any) -> di
         "cpu": _ratios(out["before_cpu"], out["after_cpu"]),
     }
     if args.profile:
-        out["profile"] = _profile(trees, index_dir, args, qs, times)
+        out["profile"] = _profile(trees, index_dir, args, qs, cpu)
     print(label, json.dumps({k: v for k, v in out.items() if k != "profile"}), flush=True)
     return out
 
@@ -224,14 +224,16 @@ def _ratios(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 def _profile(trees: dict[str, Path], index_dir: str, args: Any, qs: list[Any],
-             times: dict[str, list[list[float]]]) -> dict[str, Any]:  # fmt: skip
-    """The slowest queries of each version (by their median over the passes), profiled."""
+             cpu: dict[str, list[list[float]]]) -> dict[str, Any]:  # fmt: skip
+    """The slowest queries of each version (by their median CPU time over the passes: on
+    a shared machine wall time ranks the queries that waited longest for a core),
+    profiled by CPU time."""
     out = {}
     for version, tree in trees.items():
-        per_query = [sorted(ms)[len(ms) // 2] for ms in zip(*times[version], strict=True)]
+        per_query = [sorted(ms)[len(ms) // 2] for ms in zip(*cpu[version], strict=True)]
         slow = sorted(range(len(qs)), key=lambda i: -per_query[i])[: args.profile]
         out[version] = _child(tree, index_dir, args.queries, json.dumps([qs[i].id for i in slow]))
-        out[version]["ms"] = [round(per_query[i], 2) for i in slow]
+        out[version]["cpu_ms"] = [round(per_query[i], 2) for i in slow]
     return out
 
 
