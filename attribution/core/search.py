@@ -456,12 +456,12 @@ def _closest_first(
     member per aligned candidate (cfg.max_candidates)."""
     first, last = f.judgement.spans[0].span, f.judgement.spans[-1].span
     q0, q1 = int(query.line[first.qa]), int(query.end_line[last.qb - 1])
-    wanted = {line for line in _plain_lines(data)[q0 - 1 : q1] if line}
+    wanted = {line for line in _plain_lines(data, q0, q1) if line}
     shared: dict[str, int] = {}
     for m in f.members:
         s, spans = m.source_tokens, m.judgement.spans
         s0, s1 = int(s.line[spans[0].span.sa]), int(s.end_line[spans[-1].span.sb - 1])
-        lines = _plain_lines(index.content(m.blob))[s0 - 1 : s1]
+        lines = _plain_lines(index.content(m.blob), s0, s1)
         shared[m.sources[0].blob_id] = len(wanted.intersection(lines))
     family = _FAMILY.get(lang, lang)
 
@@ -472,5 +472,6 @@ def _closest_first(
     return closest_first(f.sources, other_language, shared)
 
 
-def _plain_lines(data: bytes) -> list[bytes]:
-    return [b" ".join(line.split()) for line in data.split(b"\n")]
+def _plain_lines(data: bytes, first: int, last: int) -> list[bytes]:
+    """Lines first..last (1-based, inclusive) of data, their white space collapsed."""
+    return [b" ".join(line.split()) for line in data.split(b"\n")[first - 1 : last]]
