@@ -62,8 +62,9 @@ def seed_pairs(
     hit, lo, hi = maybe[found], lo[found], hi[found]
     # drop seeds that occur too often on either side (repetitive code: tables, padding):
     # they prove little and their pairs grow as the product of the two counts
-    _, inverse, counts = np.unique(sh[hit], return_inverse=True, return_counts=True)
-    rare = (counts[inverse] <= MAX_SEED_HITS) & (hi - lo <= MAX_SEED_HITS)
+    # (a hit's lo names its hash: the hash's first place among the query's sorted seeds)
+    in_source = np.bincount(lo, minlength=q_sorted.shape[0])[lo]
+    rare = (in_source <= MAX_SEED_HITS) & (hi - lo <= MAX_SEED_HITS)
     hit, lo, hi = hit[rare], lo[rare], hi[rare]
     reps = hi - lo
     if int(reps.sum()) > MAX_PAIRS:  # keep the pairs of the rarest seeds
