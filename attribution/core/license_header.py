@@ -72,7 +72,8 @@ def header_license(head: str, beyond: str = "") -> str | None:
     head = head[:HEAD_CHARS]
     code = _CODE_LINE.search(head)
     leading = head[: code.start()] if code else head
-    found, later = _notices_of(leading)
+    found, borrowed = _notices_of(leading)
+    later = list(borrowed)
     rest = head[code.start() :] if code else ""
     if found:  # only blocks with a copyright line of their own: look for one first
         blocks = [] if _next_copyright(rest, 0) < 0 else comment_blocks(rest)
@@ -97,24 +98,31 @@ def header_license(head: str, beyond: str = "") -> str | None:
     return normalize(parts) if parts else None  # several notices (one per part): AND
 
 
-def _notices_of(region: str) -> tuple[str | None, list[str | None]]:
+@lru_cache(maxsize=4096)
+def _notices_of(region: str) -> tuple[str | None, tuple[str | None, ...]]:
     """(the license of a comment region's notice, those of the borrowed code's notices after
-    it): a dated copyright line after a stated license starts a notice of its own ("Based on
-    ionice, Copyright (C) 2005 Jens Axboe, Released under the terms of the GNU General Public
-    License version 2" after htop's GPLv2+)."""
-    if is_dual(region):  # "Alternatively, ... under the terms of either": one notice
-        return region_license(region), []
-    for m in _OWN_COPYRIGHT.finditer(region):
-        start = region.rfind("\n", 0, m.start()) + 1
-        own_line = start and _LINE_START.fullmatch(region, start, m.start())
-        if own_line and _OWN_COPYRIGHT.search(region, 0, start):
-            found = region_license(region[:start])
-            if found:
-                return found, [_borrowed(region[start:], found)]
-    return region_license(region), []
+    it): a line opening with a dated copyright after a stated license starts a notice of its
+    own ("Based on ionice, Copyright (C) 2005 Jens Axboe, Released under the terms of the GNU
+    General Public License version 2" after htop's GPLv2+), unless the region offers a choice."""
+    lower = region.lower()
+    words = [i for i in (lower.find(w) for w in _TRIGGER_WORDS) if i >= 0]
+    if not words or lower.count("copyright") + lower.count("(c)") + lower.count("©") < 2:
+        return region_license(region), ()
+    for m in _COPYRIGHT_LINE.finditer(region, min(words)):  # after the first license word
+        before = region[: m.start()]
+        if not _OWN_COPYRIGHT.search(before):
+            continue
+        found = region_license(before)
+        if found and not is_dual(region):
+            return found, (_borrowed(region[m.start() :], found),)
+        if found:
+            break
+    return region_license(region), ()
 
 
-_LINE_START = re.compile(r"[ \t/*#;!-]*")
+_COPYRIGHT_LINE = re.compile(
+    r"^[ \t/*#;!-]*(?:copyright\s*(?:\(c\)|©)?|\(c\)|©)\s*\d{4}", re.I | re.M
+)
 
 
 def own_notices(text: str) -> list[str]:
@@ -210,7 +218,8 @@ def unnamed_license(text: str, squeezed: str) -> list[str]:
     implementation" (its title line, not a work it derives from), or a permission to use,
     copy, modify and distribute granted with no condition (no SPDX id: ScanCode's
     ``other-permissive`` key). ``squeezed``: the text flattened to one lower-case line."""
-    if "public" in squeezed and _OWN_PUBLIC_DOMAIN.search(text):
+    public = "public domain" in squeezed or "public-domain" in squeezed
+    if public and _OWN_PUBLIC_DOMAIN.search(text):
         return ["LicenseRef-public-domain"]
     granted = "permission" in squeezed and all(p.search(squeezed) for p in _FREE_GRANT)
     if granted and not _CONDITION.search(squeezed):
