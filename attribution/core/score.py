@@ -97,9 +97,12 @@ def renamed_weights(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
     )
     a, b = qn[first], sn[first]
     best = _majority(a, count, first) & _majority(b, count, first)
-    _, name, uses = np.unique(qn, return_inverse=True, return_counts=True)
-    weights = np.where(uses[name] > 1, RENAMED_WEIGHT, SINGLE_WEIGHT)
-    return np.where(best[pair.reshape(-1)], weights, INCONSISTENT_WEIGHT)
+    # the distinct pairs are sorted by query name: a name's uses are its pairs' counts
+    new_name = np.ones(a.shape[0], dtype=bool)
+    new_name[1:] = a[1:] != a[:-1]
+    uses = np.add.reduceat(count, np.flatnonzero(new_name))[np.cumsum(new_name) - 1]
+    weights = np.where(uses > 1, RENAMED_WEIGHT, SINGLE_WEIGHT)
+    return np.where(best, weights, INCONSISTENT_WEIGHT)[pair.reshape(-1)]
 
 
 def _majority(key: np.ndarray, count: np.ndarray, first: np.ndarray) -> np.ndarray:
