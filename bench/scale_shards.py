@@ -180,7 +180,7 @@ def latency(plain: Path, four: Path, n: int, answers: Path | None = None) -> dic
     )  # fmt: skip
     try:
         _wait(f"http://127.0.0.1:{port}/")
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        _start_ray()
         ray_url = deploy(four, port=_free_port(), cpus_per_replica=0.25, settings={"env": {}})
         _wait(ray_url)
         with Index(plain) as p, Index(four) as f:
@@ -212,6 +212,20 @@ def _layout(index: Any) -> str:
         return "a router and a replica per shard"
     per = fitting(index.n_shards, int(ray.cluster_resources()["CPU"]))
     return f"a router and {-(-index.n_shards // per)} replica(s) of {per} shards"
+
+
+def _start_ray(tries: int = 3) -> None:
+    """Ray's local mode; again when its node misses Ray's 30 s start-up wait (load)."""
+    import ray
+
+    for attempt in range(tries):
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            return
+        except Exception:
+            ray.shutdown()
+            if attempt == tries - 1:
+                raise
 
 
 def _measure(

@@ -1,7 +1,8 @@
 """The Ray Serve layout without Ray: shard servers (web/ray_serve.py) holding groups of
 shards answer a FannedIndex's rounds as the in-process index answers, one call per group
-per round; a round of look-ups brings the candidates' tokens and sources along (so a
-search asks the shards twice at most: look-up, then texts); a failing shard is named.
+per round; a look-up from a server of every shard brings the candidates' tokens and
+sources along (so a search asks it twice at most: look-up, then texts); a failing shard
+is named.
 Every answer and request goes through pickle, as through Ray."""
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Replica:
         self.round = self
 
     def remote(self, requests: list[Any], ahead: bool) -> Any:
-        self.log.append([method for _, method, _ in requests])
+        self.log.append([method for _, method, _ in requests] + ["ahead"] * ahead)
         answer = self.server.round(pickle.loads(pickle.dumps(requests)), ahead)
         return Done(pickle.loads(pickle.dumps(answer)))
 
@@ -74,10 +75,11 @@ def test_every_layout_answers_as_the_index_in_two_rounds_at_most(four: dict[str,
             log.clear()
             assert answers(fanned, [query]) == [want], f"{groups}: {query[1]} differs"
             calls = Counter(frozenset(methods) for methods in log)
-            # a round is one call per group asked; the look-up asks every group (a query
-            # too short to look up asks nothing)
-            looked = calls[frozenset({"look_up_round"})]
-            assert looked == len(groups) or not calls
+            # a round is one call per group asked; the look-up asks every group, and only
+            # a server of every shard sends candidates ahead (a query too short to look up
+            # asks nothing)
+            ahead = {"look_up_round", "ahead"} if len(groups) == 1 else {"look_up_round"}
+            assert calls[frozenset(ahead)] == len(groups) or not calls
             assert sum(calls.values()) <= 3 * len(groups)
             texts += calls[frozenset({"content"})] > 0
             if len(groups) == 1:  # the whole index beside the look-up: no tokens round

@@ -12,7 +12,10 @@ that fails or does not answer within the query budget makes the answer a 503 nam
 A Ray Serve call costs milliseconds whatever it carries (bench/ray_serve_rounds.py), so
 by default a replica holds as many shards as it takes to fit the shard replicas in the
 cluster's CPUs, less one for the router: on 2 CPUs, all 4 shards of an index in one
-replica, a round of a search one call.
+replica, a round of a search one call. A replica holding every shard also sends the
+likely candidates' tokens and sources with the look-up (fanout.likely_candidates: the
+search's own candidates then), so a search costs one round, two when a match has copies
+whose texts order them; with several groups, the candidates' tokens take a round too.
 """
 
 from __future__ import annotations
@@ -90,12 +93,14 @@ class ShardCalls:
         return self.round([(shard, method, args)])[0]
 
     def round(self, requests: list[Request]) -> list[_Answer]:
-        """One call per group; a round of look-ups asks the likely candidates' tokens and
-        sources to come with it (ShardServer._ahead)."""
+        """One call per group; a round of look-ups to a single group asks the likely
+        candidates' tokens and sources to come with it (ShardServer._ahead)."""
         by_group: dict[int, list[int]] = {}
         for i, (shard, _, _) in enumerate(requests):
             by_group.setdefault(self.group_of[shard], []).append(i)
-        ahead = all(method == "look_up_round" for _, method, _ in requests)
+        # one server holding every shard guesses the candidates as the search will choose
+        # them; several would each send their own guesses (many times the tokens needed)
+        ahead = len(self.handles) == 1 and all(m == "look_up_round" for _, m, _ in requests)
         out: list[_Answer] = [None] * len(requests)  # type: ignore[list-item]
         for g, asked in by_group.items():
             sent = self.handles[g].round.remote([requests[i] for i in asked], ahead)
