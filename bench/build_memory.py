@@ -2,6 +2,8 @@
 external-memory segment writer (index/spill.py).
 
     python bench/build_memory.py grow --tree before=/work/oldtree --tree after=/work/main
+    RAY_ADDRESS=local python bench/build_memory.py grow --sizes 0 --set ray-1 \
+        --tree before=/work/oldtree --tree after=/work/main -- --engine ray --shards 4
     python bench/build_memory.py one --tree after=/work/main --engine ray --shards 4 \\
         --index /work/scale1m/a-ray4 --tables-from /work/scale1m/corpus.READY
 
@@ -13,7 +15,9 @@ largest RssAnon seen. `grow` runs the trees one after the other for each input, 
 from other jobs on the shared machine weighs on both alike; the load average is recorded
 with every run. Inputs: the shared corpus, then the corpus with the first 100k and 300k
 files of scale.py's synthetic enlargement (the chunks of /work/scale1m/corpus when they
-exist, made with synth_tables otherwise).
+exist, made with synth_tables otherwise). `grow` adds its runs, labelled `--set`, to the
+results file; build arguments after `--` replace the default `--jobs 2` (RAY_ADDRESS=local:
+a Ray build starts its own cluster, never joins one already running on the machine).
 """
 
 from __future__ import annotations
@@ -121,6 +125,19 @@ class Sampler:
 
 
 def run_build(tree: Path, tables: list[str], index: Path, extra: list[str]) -> dict[str, Any]:
+    """One build; run again (up to 3 times) when Ray's node timed out while starting, as
+    it does at load ~10 (a fixed 30 s wait in Ray)."""
+    for attempt in range(3):
+        try:
+            return {**_run_build(tree, tables, index, extra), "ray_start_retries": attempt}
+        except RuntimeError as err:
+            if "timed out during startup" not in str(err) or attempt == 2:
+                raise
+            print(f"Ray's node timed out starting; again ({attempt + 1})", flush=True)
+    raise AssertionError("unreachable")
+
+
+def _run_build(tree: Path, tables: list[str], index: Path, extra: list[str]) -> dict[str, Any]:
     """One build in a child process under the sampler; wall time, MB/s and memory."""
     shutil.rmtree(index, ignore_errors=True)
     tables = [str(Path(t).resolve()) for t in tables]
@@ -172,20 +189,22 @@ def inputs(sizes: list[int]) -> list[tuple[str, list[str]]]:
     return out
 
 
-def grow(trees: dict[str, Path], sizes: list[int], work: Path, out: Path) -> None:
-    """Every input built by every tree in turn; the results file rewritten after each."""
-    results: dict[str, Any] = {
-        "what": "local builds (jobs 2) of growing inputs: peak RSS of the main process "
-        "and of its pool workers (VmHWM), wall time, MB/s, load average before/after",
-        "machine": {"cpus": os.cpu_count(), "shared": True},
-        "runs": [],
-    }
+def grow(
+    trees: dict[str, Path], sizes: list[int], work: Path, out: Path, args: list[str], label: str
+) -> None:
+    """Every input built by every tree in turn (build arguments `args`, default --jobs 2);
+    the runs, labelled with the set `label`, added to the results file after each."""
+    results: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    results.setdefault("what", "builds of growing inputs: peak RSS of every process (VmHWM), "
+                       "wall time, MB/s, load average before/after")  # fmt: skip
+    results.setdefault("machine", {"cpus": os.cpu_count(), "shared": True})
+    results.setdefault("runs", [])
     for name, tables in inputs(sizes):
-        for label, tree in trees.items():
-            run = run_build(tree, tables, work / f"{name}-{label}", ["--jobs", "2"])
-            results["runs"].append({"input": name, "code": label, **run})
+        for code, tree in trees.items():
+            run = run_build(tree, tables, work / f"{name}-{code}", args or ["--jobs", "2"])
+            results["runs"].append({"set": label, "input": name, "code": code, **run})
             print(json.dumps({k: v for k, v in run.items() if k != "processes"}), flush=True)
-            shutil.rmtree(work / f"{name}-{label}", ignore_errors=True)
+            shutil.rmtree(work / f"{name}-{code}", ignore_errors=True)
             out.write_text(json.dumps(results, indent=2) + "\n")
 
 
@@ -207,12 +226,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--index", type=Path, default=None)
     ap.add_argument("--tables-from", type=Path, default=None, help="a READY file")
+    ap.add_argument("--set", default="", help="grow: the label of this set of runs")
     args, extra = ap.parse_known_args()  # the rest (after --): arguments of the build
     extra = [a for a in extra if a != "--"]
     trees = {t.split("=", 1)[0]: Path(t.split("=", 1)[1]) for t in args.tree}
     if args.mode == "grow":
         sizes = [int(x) for x in args.sizes.split(",")]
-        grow(trees, sizes, args.work, args.out or RESULTS / "build_memory.json")
+        out = args.out or RESULTS / "build_memory.json"
+        grow(trees, sizes, args.work, out, extra, args.set)
         return
     lines = args.tables_from.read_text().split("\n") if args.tables_from else []
     tables = [t for t in lines if t and not t.startswith("files ")]
