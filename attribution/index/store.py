@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
 import threading
 from collections import OrderedDict
@@ -26,6 +28,27 @@ _SOURCE_SQL = """
 SELECT s.sid, s.path, s.license, s.license_type, s.authors, s.copyright, r.name, r.url
 FROM sources s JOIN repos r ON r.repo_id = s.repo_id WHERE s.blob_local = ?
 """
+
+
+# a query long enough to reach every stage (look-up, sketch neighbours, alignment)
+WARM_UP = "def warm_up(items, key):\n" + "".join(
+    f"    total_{i} = sum(item[key] * {i} for item in items if item)\n" for i in range(4)
+)
+
+
+def warm_up(index: Any) -> None:
+    """Make a long-running process ready to answer (serve, lsp, scan, the proxy): load what
+    the first query loads lazily (the sketch indexes, the caches), then move every object
+    alive to the collector's permanent generation (gc.freeze). A full collection then walks
+    only what queries made since, not every module and table loaded so far: it otherwise
+    lands on a query now and then, and was most of the slowest 1% (docs/scale.md). Objects
+    that are frozen are still freed by reference counting (an Index is); a forked worker also
+    shares their pages instead of copying them when the collector marks them."""
+    with contextlib.suppress(search.QueryError):
+        search.attribute(WARM_UP, index, language="python")
+    gc.unfreeze()  # what an earlier warm-up froze and has since become garbage goes now
+    gc.collect()
+    gc.freeze()
 
 
 @functools.lru_cache(maxsize=4096)

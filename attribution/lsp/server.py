@@ -22,6 +22,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
+from attribution.index.store import warm_up
 from attribution.lsp import present
 from attribution.lsp.backend import Backend, LocalBackend, RemoteBackend
 from attribution.lsp.checker import Checker, DocumentProblem, Outcome, Snapshot
@@ -29,9 +30,6 @@ from attribution.lsp.options import Options
 
 VERSION = "0.1.0"
 OPEN_SOURCE = "attribution.openSource"
-WARM_UP = "def warm_up(items, key):\n" + "".join(
-    f"    total_{i} = sum(item[key] * {i} for item in items if item)\n" for i in range(4)
-)
 log = logging.getLogger("attribution.lsp")
 
 
@@ -201,7 +199,7 @@ async def on_initialized(ls: AttributionServer, params: types.InitializedParams)
 
 def _warm_up(backend: Backend) -> None:
     if isinstance(backend, LocalBackend):
-        backend.attribute_many([(WARM_UP, "python")])
+        warm_up(backend.index())
 
 
 def on_did_open(ls: AttributionServer, params: types.DidOpenTextDocumentParams) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
-import contextlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -21,7 +20,6 @@ from attribution.web.client import ServiceError, attribute_remote, check_url
 from attribution.web.indexref import IndexRef
 
 THREADS = 2  # engine calls at once (the GIL makes more of no use)
-WARM_UP = "def warm_up(values):\n    return sorted(set(values))\n"
 
 
 class AttributionError(Exception):
@@ -54,9 +52,8 @@ class Attributor:
         else:
             assert index is not None
             read_manifest(Path(index))  # a missing or broken index fails here, not per block
-            self._ref = IndexRef(index)
+            self._ref = IndexRef(index)  # opened and warmed up before any answer
             self._call = self._local
-            self._pool.submit(self._warm_up)  # what the first query loads, before any answer
 
     def describe(self) -> str:
         return f"service {self.server}" if self.server else f"index {self._ref and self._ref.root}"
@@ -80,10 +77,6 @@ class Attributor:
             raise AttributionError(str(err)) from None
         result["matches"] = result["matches"][: self.top]
         return result
-
-    def _warm_up(self) -> None:
-        with contextlib.suppress(AttributionError):
-            self._local(WARM_UP, "python")
 
     def _remote(self, code: str, language: str | None) -> dict[str, Any]:
         assert self.server is not None

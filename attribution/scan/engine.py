@@ -9,7 +9,6 @@ index is opened and warmed, so they share its memory maps.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -21,8 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from attribution.core.policy import Policy
-from attribution.core.search import QueryError, attribute
-from attribution.index.store import Index
+from attribution.index.store import Index, warm_up
 from attribution.scan import worker
 from attribution.scan.cache import ResultCache
 from attribution.scan.progress import ScanProgress
@@ -32,7 +30,6 @@ BATCH_FILES = 32
 BATCH_BYTES = 2_000_000
 MAX_QUEUED = 4096  # records waiting behind an unfinished batch
 IN_FLIGHT = 8  # batches submitted per worker before waiting (a slow file must not idle the rest)
-WARM_UP = "def warm_up(values):\n    return sorted(set(values))\n"
 
 
 @dataclass
@@ -226,12 +223,6 @@ def _query_problem(item: ScanItem, error: str) -> Problem:
     return Problem(item.path, "query", error, item.line)
 
 
-def warm_up(index: Index) -> None:
-    """Load what queries load lazily (sketch indexes) before workers fork from us."""
-    with contextlib.suppress(QueryError):
-        attribute(WARM_UP, index, language="python")
-
-
 def run_scan(
     items: Iterable[ScanItem | Problem],
     index: Index,
@@ -247,7 +238,7 @@ def run_scan(
 
     Workers fork before the result cache opens, so no SQLite handle is shared with them."""
     started = time.monotonic()
-    warm_up(index)
+    warm_up(index)  # before the workers fork from us
     worker.set_index(index, file_timeout)
     pipeline = Pipeline(index, None, max(1, jobs), policy, memory_budget, file_timeout)
     shown = progress or ScanProgress([], enabled=False)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from attribution.index.format import MANIFEST_FILE
-from attribution.index.store import Index
+from attribution.index.store import Index, warm_up
 
 
 def _stamp(root: Path) -> tuple[int, int, int]:
@@ -24,11 +24,19 @@ def _stamp(root: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
+def warm_index(root: Path) -> Index:
+    """The index, opened and warmed up (store.warm_up) before its first answer."""
+    index = Index(root)
+    warm_up(index)
+    return index
+
+
 class IndexRef:
     """A shared, re-openable handle on one index directory."""
 
-    def __init__(self, root: str | Path, opener: Callable[[Path], Any] = Index) -> None:
-        """`opener` opens the index (by default the whole of it, in this process)."""
+    def __init__(self, root: str | Path, opener: Callable[[Path], Any] = warm_index) -> None:
+        """`opener` opens the index (by default the whole of it, in this process, warmed
+        up)."""
         self.root = Path(root)
         self._open = opener
         self._lock = threading.Lock()
