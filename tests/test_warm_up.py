@@ -1,16 +1,19 @@
 """store.warm_up: a long-running process loads what the first query loads, then freezes
-what is alive so that the collector's full passes walk only what queries made since."""
+what is alive so that the collector's full passes walk only what queries made since; and
+the threads a query's sketch search runs on, in a process and in a child forked from it."""
 
 from __future__ import annotations
 
 import gc
 import inspect
 import json
+import multiprocessing
 import shlex
 import textwrap
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,3 +99,31 @@ def test_a_service_index_is_warmed_up_when_opened(index_dir: Path) -> None:
     ref = IndexRef(index_dir)
     assert set(ref.get()._faiss) == set(range(len(ref.get().segments)))
     assert gc.get_freeze_count() > 0
+
+
+def _answer_in_child(index_dir: str, code: str, out: Any) -> None:
+    with Index(index_dir) as index:
+        result = attribute(code, index, language="python")
+    result.pop("elapsed_ms")
+    out.put(json.dumps(result, sort_keys=True))
+
+
+def test_a_forked_child_searches_sketches_on_threads_of_its_own(index_dir: Path) -> None:
+    """The sketch search runs on a thread pool (store._Beside); a child forked after the
+    parent has used it inherits no thread and must make its own, not wait forever."""
+    code = inspect.getsource(textwrap.dedent)
+    with Index(index_dir) as index:
+        warm_up(index)  # the parent's pool is running
+        mine = attribute(code, index, language="python")
+    mine.pop("elapsed_ms")
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_answer_in_child, args=(str(index_dir), code, out))
+    child.start()
+    try:
+        theirs = out.get(timeout=60)
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+    assert theirs == json.dumps(mine, sort_keys=True)

@@ -6,8 +6,10 @@ import contextlib
 import functools
 import gc
 import json
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,35 @@ def obligations_of(expression: str) -> tuple[str, ...]:
     except ImportError:  # pragma: no cover - the licenses module ships with the core
         return ()
     return tuple(obligations(expression))
+
+
+def _one_omp_thread() -> None:
+    import faiss
+
+    faiss.omp_set_num_threads(1)  # per thread: a new thread would start with every core
+
+
+class _Beside:
+    """Threads of this process that run a query's sketch search beside its k-gram look-up.
+    faiss releases the GIL, so with a second core free the two overlap (the same calls with
+    the same answers; only where they run changes). Re-made in a forked child, which
+    inherits no threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, fn: Any, *args: Any) -> Future[Any]:
+        with self._lock:
+            if self._pool is None or self._pid != os.getpid():
+                workers = min(2, os.cpu_count() or 1)
+                self._pool = ThreadPoolExecutor(workers, "attribution-sketch", _one_omp_thread)
+                self._pid = os.getpid()
+            return self._pool.submit(fn, *args)
+
+
+_BESIDE = _Beside()
 
 
 TIE_SPARE = 56  # neighbours asked beyond k + 1: most ties at the k-th distance end within
@@ -260,13 +291,15 @@ class Index:
     ) -> tuple[list[search.Postings], tuple[np.ndarray, ...]]:
         """core/search.py's Batched.gather in process (names are not prefetched: name_df
         reads memory-mapped tables)."""
+        near = _BESIDE.submit(self.near, sketches, k) if len(sketches) else None
         posts = []
         for view, hashes in asks:
             qidx, blobs, df, live = self.capped(view, hashes, max_df)
             posts.append((qidx, blobs, np.where(live, df, 0)))
-        empty = np.zeros(0, dtype=np.int64)
-        near = self.near(sketches, k) if len(sketches) else (empty, empty, np.zeros(0))
-        return posts, near
+        if near is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return posts, (empty, empty, np.zeros(0))
+        return posts, near.result()
 
     def look_up_round(
         self,
@@ -278,9 +311,9 @@ class Index:
     ) -> tuple[list[tuple[np.ndarray, ...]], tuple[np.ndarray, ...] | None, Any]:
         """A shard's part of a search's first round (index/fanout.py): capped postings per
         ask, the nearest sketch rows and the names' document frequencies."""
+        near = _BESIDE.submit(self.near_rows, sketches, k) if len(sketches) else None
         posts = [self.capped(view, hashes, max_df) for view, hashes in asks]
-        near = self.near_rows(sketches, k) if len(sketches) else None
-        return posts, near, self.name_df(names)
+        return posts, None if near is None else near.result(), self.name_df(names)
 
     def tokens_many(self, blobs: list[int]) -> list[TokenStream]:
         return [self.tokens(b) for b in blobs]
