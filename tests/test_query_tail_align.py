@@ -165,3 +165,21 @@ def test_nearest_rows_hold_every_tie_at_the_kth_distance(copies: int) -> None:
         got = np.sort(rows[q == j])
         assert np.array_equal(got, want)
         assert np.array_equal(dist[q == j][np.argsort(rows[q == j])], bits[j][want])
+
+
+def test_seed_spans_are_those_of_seeds_sorted_by_diagonal_then_query() -> None:
+    """Seeds merged in the order (diagonal, query position) read pair by pair."""
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        q, s = _pair(rng)
+        q_pos, s_pos = seeds.seed_pairs(q, s, SEED)
+        pairs = sorted(zip((s_pos - q_pos).tolist(), q_pos.tolist(), strict=True))
+        expected: list[list[int]] = []
+        for d, qp in pairs:  # a seed touching the run before it on its diagonal joins it
+            last = expected[-1] if expected else None
+            if last and last[2] - last[0] == d and qp - (last[1] - SEED) <= SEED:
+                last[1], last[3] = qp + SEED, qp + SEED + d
+            else:
+                expected.append([qp, qp + SEED, qp + d, qp + SEED + d])
+        got = seeds.seed_spans(q_pos, s_pos, SEED)
+        assert got.tolist() == expected

@@ -84,7 +84,8 @@ def seed_spans(q_pos: np.ndarray, s_pos: np.ndarray, seed_tokens: int) -> np.nda
     if q_pos.size == 0:
         return np.zeros((0, 4), dtype=np.int64)
     diag = s_pos - q_pos
-    order = np.lexsort((q_pos, diag))
+    # by diagonal, then query position: one key (pairs are distinct, so are their keys)
+    order = np.argsort(diag * (int(q_pos.max()) + 1) + q_pos)
     d, q = diag[order], q_pos[order]
     new_run = np.ones(d.shape[0], dtype=bool)
     new_run[1:] = (d[1:] != d[:-1]) | (q[1:] - q[:-1] > seed_tokens)
