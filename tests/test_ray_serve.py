@@ -7,6 +7,8 @@ Every answer and request goes through pickle, as through Ray."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import pickle
 import shutil
 from collections import Counter
@@ -21,7 +23,7 @@ from attribution.index.build import build
 from attribution.index.fanout import FannedIndex, ShardUnavailable
 from attribution.index.format import read_manifest, write_manifest
 from attribution.index.store import Index
-from attribution.web.ray_serve import ShardCalls, ShardServer, fitting, group_name
+from attribution.web.ray_serve import Router, ShardCalls, ShardServer, fitting, group_name
 
 pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason=f"no shared corpus at {CORPUS}")
 LAYOUTS = ([[0, 1, 2, 3]], [[0, 1], [2, 3]], [[0], [1], [2], [3]])
@@ -112,3 +114,46 @@ def test_shards_per_replica_below_one_is_one_line(
     assert main([*argv, "0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "shards per replica must be at least 1, not 0" in err
+
+
+def test_the_router_asks_the_proxy_for_a_body_only_when_there_is_one(
+    four: dict[str, Any],
+) -> None:
+    """Ray Serve's proxy hands a body over only when asked (a call back to it): the
+    router's GETs ask nothing, its POSTs read the body and answer as the index; under a
+    route prefix, the app sees the path below it."""
+    from starlette.requests import Request
+
+    handles = [Replica(ShardServer(str(four["root"]), [0, 1, 2, 3]), [])]
+    router = Router(str(four["root"]), handles, [[0, 1, 2, 3]], {"env": {}})
+    asked: list[str] = []
+
+    def request(method: str, path: str, body: bytes = b"", prefix: str = "") -> Request:
+        headers = [(b"host", b"test")]
+        if body:
+            headers += [(b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode())]  # fmt: skip
+
+        async def receive() -> dict[str, Any]:
+            asked.append(path)
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        scope = {"type": "http", "method": method, "path": prefix + path, "query_string": b"",
+                 "headers": headers, "scheme": "http", "server": ("test", 80),
+                 "root_path": prefix}  # fmt: skip
+        return Request(scope, receive)
+
+    health = asyncio.run(router(request("GET", "/healthz")))
+    assert health.status_code == 200 and json.loads(health.body)["status"] == "ok"
+    stats = asyncio.run(router(request("GET", "/v1/stats")))
+    assert stats.status_code == 200 and json.loads(stats.body)["blobs"] > 0
+    under = asyncio.run(router(request("GET", "/v1/stats", prefix="/attribution")))  # route prefix
+    assert (under.status_code, under.body) == (200, stats.body)
+    assert asked == []
+    (code, name), *_ = windows(four["rows"], 1, seed=5)
+    body = json.dumps({"code": code, "filename": name}).encode()
+    got = json.loads(asyncio.run(router(request("POST", "/v1/attribute", body))).body)
+    assert asked == ["/v1/attribute"]
+    got.pop("elapsed_ms")
+    with Index(four["root"]) as index:
+        assert json.dumps(got, sort_keys=True) == answers(index, [(code, name)])[0]

@@ -153,24 +153,35 @@ class Router:
     async def __call__(self, request: Any) -> Any:
         from starlette.responses import Response
 
-        body = await request.body()
+        # Ray Serve's proxy hands the body over only when asked, by a call back to it: a
+        # request that has none (no Content-Length, no Transfer-Encoding: RFC 9112 6.3,
+        # every GET of the API) spares that call
+        body = await request.body() if _has_body(request.headers) else b""
         status, headers, content = await asyncio.to_thread(self._wsgi, request, body)
         return Response(content=content, status_code=status, headers=headers)
 
     def _wsgi(self, request: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
         from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+        prefix = request.scope.get("root_path", "")  # the app's route prefix, if not "/"
+        path = request.url.path
         environ = EnvironBuilder(
-            path=request.url.path,
+            path=path[len(prefix) :] or "/" if path.startswith(prefix) else path,
             method=request.method,
             headers=list(request.headers.items()),
             data=body,
             query_string=request.url.query,
         ).get_environ()
+        environ["SCRIPT_NAME"] = prefix
         app_iter, status, headers = run_wsgi_app(self.app, environ, buffered=True)
         content = b"".join(app_iter)
         kept = {k: v for k, v in headers.items() if k.lower() != "content-length"}
         return int(status.split()[0]), kept, content
+
+
+def _has_body(headers: Any) -> bool:
+    length = headers.get("content-length")
+    return "transfer-encoding" in headers or (length is not None and length.strip() != "0")
 
 
 def deploy(
