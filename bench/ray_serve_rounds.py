@@ -7,10 +7,16 @@ here, each of its rounds timed), and in process (`Index`). For every round of ca
 records the wall time, the shards' own work (the same calls replayed on in-process
 shards), the time to pickle and unpickle what goes each way and its size; the rest of a
 round is Ray Serve's: handle call, scheduling, queueing. A no-op round measures the
-bare cost of a call. The load average is recorded: the machine is shared.
+bare cost of a call. A GET of /v1/stats over HTTP, interleaved too, times a request
+without a body. The load average is recorded: the machine is shared.
 
     .venv/bin/python bench/ray_serve_rounds.py --index DIR [--queries 100] [--out FILE]
-        [--shards-per-replica N]
+        [--shards-per-replica N] [--ab SETTING]
+
+`--ab SETTING` measures one of Ray Serve's own settings instead (SETTINGS): the service
+deployed twice in one Ray instance, as is (app `a`) and with the setting (app `b`, its
+environment variables set on its replicas only), the same queries over HTTP alternating
+between the two (which goes first alternates too), and whether they answer alike.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import pickle
 import statistics
 import sys
 import time
+import urllib.request
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,18 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_shards import _free_port, _http, _load, _wait, queries
 
+# Ray Serve's settings tried by --ab: (deployment options, replicas' environment)
+SETTINGS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
+    "access log off": ({"logging_config": {"enable_access_log": False}}, {}),
+    "user code on the replica's event loop": (
+        {}, {"RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0"}),
+    "gRPC between deployments": ({}, {"RAY_SERVE_USE_GRPC_BY_DEFAULT": "1"}),
+    # the router's own loop kept: the router asks its shards from a thread (no loop there)
+    "throughput optimized": ({}, {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+                                  "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "1"}),
+    "max_ongoing_requests 100": ({"max_ongoing_requests": 100}, {}),
+    "none (A/A)": ({}, {}),
+}  # fmt: skip
 HOOKS = ("gather", "prefetch_tokens", "prefetch_sources", "content", "tokens", "sources",
          "name_df")  # fmt: skip
 
@@ -165,8 +184,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--label", default="")
     parser.add_argument("--shards-per-replica", type=int)
+    parser.add_argument("--ab", choices=sorted(SETTINGS), help="one of Ray Serve's settings")
     args = parser.parse_args()
-    result = measure(args.index, args.queries, args.shards_per_replica)
+    if args.ab:
+        result = ab(args.index, args.queries, args.ab)
+    else:
+        result = measure(args.index, args.queries, args.shards_per_replica)
     result["label"] = args.label
     print(json.dumps(result, indent=1))
     if args.out:
@@ -220,6 +243,7 @@ def measure(four: Path, n: int, per: int | None) -> dict[str, Any]:
         log: list[tuple[str, float, int]] = []
         timed_hooks(fanned, log, tracer)
         http = _http(url + "v1/attribute")
+        stats = url + "v1/stats"
         qs = queries(n + 5)
         before = _load()
         with Index(four) as index:
@@ -229,6 +253,7 @@ def measure(four: Path, n: int, per: int | None) -> dict[str, Any]:
                     log.clear(), tracer.calls.clear(), times.clear()
                 for label, ask in (
                     ("HTTP (proxy, router, shards)", lambda c, m: http(c, m)),
+                    ("GET /v1/stats over HTTP", lambda c, m: _get(stats)),
                     ("handles from the driver", lambda c, m: attribute(c, fanned, filename=m)),
                     ("in process", lambda c, m: attribute(c, index, filename=m)),
                 ):
@@ -243,6 +268,71 @@ def measure(four: Path, n: int, per: int | None) -> dict[str, Any]:
     finally:
         serve.shutdown()
         ray.shutdown()
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=120) as resp:
+        return json.loads(resp.read())
+
+
+def ab(four: Path, n: int, setting: str) -> dict[str, Any]:
+    """The service as is (a) and with one of Ray Serve's settings (b), in one Ray
+    instance, the same queries alternating between the two."""
+    import ray
+    from ray import serve
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        port = _free_port()
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+        _app("a", four, {}, {})
+        _app("b", four, *SETTINGS[setting])
+        asks = {app: _http(f"http://127.0.0.1:{port}/{app}/v1/attribute") for app in "ab"}
+        for app in "ab":
+            _wait(f"http://127.0.0.1:{port}/{app}/")
+        times: dict[str, list[float]] = {app: [] for app in asks}
+        errors, same = dict.fromkeys(asks, 0), 0
+        qs = queries(n + 5)
+        before = _load()
+        for i, (code, name) in enumerate(qs):
+            got = {}
+            for app in "ab" if i % 2 else "ba":
+                t = time.perf_counter()
+                got[app] = asks[app](code, name)
+                if i >= 5:  # the first 5 warm up
+                    times[app].append((time.perf_counter() - t) * 1e3)
+                errors[app] += "http_status" in got[app]
+                got[app].pop("elapsed_ms", None)
+            same += i >= 5 and got["a"] == got["b"]
+        out = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "ab": setting,
+               "setting": SETTINGS[setting], "queries": n, "load_avg": [before, _load()],
+               "index": str(four), "answers_identical": same}  # fmt: skip
+        for app, label in (("a", "as is"), ("b", setting)):
+            out[f"{app}: {label}"] = {**_stats(times[app]), "http_errors": errors[app]}
+        out["b/a p50"] = round(out[f"b: {setting}"]["p50_ms"] / out["a: as is"]["p50_ms"], 3)
+        return out
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+
+def _app(name: str, four: Path, options: dict[str, Any], env: dict[str, str]) -> None:
+    """The service as deploy() lays it out on 2 CPUs (one replica of every shard), as
+    Serve application `name` under /name, with these deployment options and these
+    environment variables on its replicas."""
+    from ray import serve
+
+    from attribution.web.ray_serve import Router, ShardServer, group_name
+
+    actor: dict[str, Any] = {"num_cpus": 0.25}
+    if env:
+        actor["runtime_env"] = {"env_vars": env}
+    groups = [[0, 1, 2, 3]]
+    shard, router = (serve.deployment(**options)(cls) for cls in (ShardServer, Router))
+    shards = [shard.options(name=group_name(g), ray_actor_options=actor).bind(str(four), g)
+              for g in groups]  # fmt: skip
+    app = router.options(name="router", ray_actor_options=actor)
+    serve.run(app.bind(str(four), shards, groups, {"env": {}}), name=name, route_prefix=f"/{name}")
 
 
 if __name__ == "__main__":
