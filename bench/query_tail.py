@@ -9,9 +9,13 @@ after then before on the next), so that a shared machine's load weighs on both a
 even as it changes. Each query is timed once per pass, wall clock and process CPU
 time; the figures pool the passes: p50, p99 and p99.9 overall and by query length
 (lines), and after/before ratios of each. The answers (without elapsed_ms) of the two
-versions are compared query by query. With `--profile N`, the N slowest queries of each
-version (by CPU time) are profiled (cProfile timing CPU, in a separate process) and the
-functions taking most of their time listed.
+versions are compared query by query. Each version's process first calls its own
+`store.warm_up` when it has one (what its services do once the index is open). The
+slowest 1% of each version's answers are listed with what their time was: CPU, waiting
+(wall - CPU), page faults, context switches and time in the garbage collector (from
+gc.callbacks), with the same totals over all answers. With `--profile N`, the N slowest
+queries of each version (by CPU time) are profiled (cProfile timing CPU, in a separate
+process) and the functions taking most of their time listed.
 
     .venv/bin/python bench/query_tail.py --before /work/oldtree-g \\
         --index 1m=/work/scale1m/idx-1 --index corpus=DIR [--passes 2] [--profile 4] \\
@@ -58,32 +62,48 @@ with Index(index_dir) as index:
                      "own_share": round(tt / total, 3),
                      "cumulative_share": round(ct / total, 3)})
     rows.sort(key=lambda r: -r["cumulative_share"])
-    out = {"profiled": sorted(wanted), "seconds": round(total, 3), "top": rows[:25]}
+    out = {"profiled": sorted(wanted), "seconds": round(total, 3), "top": rows[:60]}
 print(json.dumps(out))
 """
 
 
 SERVER = r"""
-import json, sys, time
+import gc, json, resource, sys, time
 sys.path.insert(0, sys.argv[3])
 from pathlib import Path
 from attrbench.generate import load
 from attribution.core.search import attribute
+from attribution.index import store
 from attribution.index.store import Index
 qs = load(Path(sys.argv[2]))
 with Index(sys.argv[1]) as index:
+    if hasattr(store, "warm_up"):  # what the version's services do once the index is open
+        store.warm_up(index)
     ask = lambda q: attribute(q.code, index, language=q.language, filename=q.filename)
     for q in qs[:5]:
         ask(q)  # warm up: the sketch index, caches
+    gc_ms = [0.0, 0.0]  # total, and the start of the collection under way
+    def on_gc(phase, info):
+        if phase == "start":
+            gc_ms[1] = time.perf_counter()
+        else:
+            gc_ms[0] += (time.perf_counter() - gc_ms[1]) * 1000
+    gc.callbacks.append(on_gc)
     print("@@ready", flush=True)
     for line in sys.stdin:
         q = qs[int(line)]
+        r0, g0 = resource.getrusage(resource.RUSAGE_SELF), gc_ms[0]
         t, c = time.perf_counter(), time.process_time()
         result = ask(q)
         ms, cpu = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
         result.pop("elapsed_ms", None)
         answer = json.dumps(result, sort_keys=True)
-        print("@@" + json.dumps({"ms": ms, "cpu_ms": cpu, "answer": answer}), flush=True)
+        detail = {k: getattr(r1, "ru_" + k) - getattr(r0, "ru_" + k)
+                  for k in ("minflt", "majflt", "nvcsw", "nivcsw")}
+        detail["gc_ms"] = round(gc_ms[0] - g0, 3)
+        print("@@" + json.dumps({"ms": ms, "cpu_ms": cpu, "detail": detail, "answer": answer}),
+              flush=True)
 """
 
 
@@ -123,15 +143,15 @@ def _pass(trees: dict[str, Path], index_dir: str, args: Any, n: int, flip: int) 
     """One pass: a fresh process per version, the queries answered in turn."""
     servers = {v: _Server(tree, index_dir, args.queries) for v, tree in trees.items()}
     got: dict[str, dict[str, list[Any]]] = {
-        v: {"ms": [], "cpu_ms": [], "answers": []} for v in trees
+        v: {"ms": [], "cpu_ms": [], "detail": [], "answers": []} for v in trees
     }
     try:
         for i in range(n):
             order = list(servers) if (i + flip) % 2 == 0 else list(servers)[::-1]
             for version in order:
                 one = servers[version].ask(i)
-                for key in ("ms", "cpu_ms"):
-                    got[version][key].append(one[key])
+                for key in ("ms", "cpu_ms", "detail"):
+                    got[version][key].append(one.get(key))
                 got[version]["answers"].append(one["answer"])
     finally:
         for server in servers.values():
@@ -180,6 +200,7 @@ def measure(label: str, index_dir: str, trees: dict[str, Path], args: Any) -> di
     lines = [bucket(q.lines) for q in qs]
     times: dict[str, list[list[float]]] = {v: [] for v in trees}
     cpu: dict[str, list[list[float]]] = {v: [] for v in trees}
+    detail: dict[str, list[list[dict[str, Any]]]] = {v: [] for v in trees}
     answers: dict[str, list[str]] = {}
     loads = [round(os.getloadavg()[0], 2)]
     for one_pass in range(args.passes):
@@ -187,6 +208,7 @@ def measure(label: str, index_dir: str, trees: dict[str, Path], args: Any) -> di
         for version in trees:
             times[version].append(got[version]["ms"])
             cpu[version].append(got[version]["cpu_ms"])
+            detail[version].append(got[version]["detail"])
             answers.setdefault(version, got[version]["answers"])
         loads.append(round(os.getloadavg()[0], 2))
     before, after = answers["before"], answers["after"]
@@ -201,6 +223,7 @@ def measure(label: str, index_dir: str, trees: dict[str, Path], args: Any) -> di
     for version in trees:
         out[version] = _summary(times[version], lines)
         out[f"{version}_cpu"] = _summary(cpu[version], lines)
+        out[f"{version}_slowest"] = _slowest(qs, times[version], cpu[version], detail[version])
     out["ratio_after_before"] = {
         "wall": _ratios(out["before"], out["after"]),
         "cpu": _ratios(out["before_cpu"], out["after_cpu"]),
@@ -209,6 +232,27 @@ def measure(label: str, index_dir: str, trees: dict[str, Path], args: Any) -> di
         out["profile"] = _profile(trees, index_dir, args, qs, cpu)
     print(label, json.dumps({k: v for k, v in out.items() if k != "profile"}), flush=True)
     return out
+
+
+def _slowest(qs: list[Any], times: list[list[float]], cpu: list[list[float]],
+             detail: list[list[dict[str, Any]]]) -> dict[str, Any]:  # fmt: skip
+    """The slowest 1% of the pooled answers (by wall time), each with its CPU time, its
+    wait (wall - CPU: the process not running), page faults, context switches and time
+    in the garbage collector; and the same totals over all answers."""
+    rows = [
+        {"query": q.id, "lines": q.lines, "pass": p, "ms": round(ms, 2),
+         "cpu_ms": round(c, 2), "wait_ms": round(ms - c, 2), **(d or {})}
+        for p, (one_t, one_c, one_d) in enumerate(zip(times, cpu, detail, strict=True))
+        for q, ms, c, d in zip(qs, one_t, one_c, one_d, strict=True)
+    ]  # fmt: skip
+    rows.sort(key=lambda r: -r["ms"])
+    slow = rows[: max(1, len(rows) // 100)]
+
+    def total(some: list[dict[str, Any]]) -> dict[str, Any]:
+        keys = ("ms", "cpu_ms", "wait_ms", "gc_ms", "minflt", "majflt", "nvcsw", "nivcsw")
+        return {k: round(sum(r.get(k) or 0 for r in some), 2) for k in keys} | {"n": len(some)}
+
+    return {"rows": slow, "total_slowest": total(slow), "total_all": total(rows)}
 
 
 def _ratios(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
