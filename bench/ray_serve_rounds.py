@@ -16,7 +16,8 @@ without a body. The load average is recorded: the machine is shared.
 `--ab SETTING` measures one of Ray Serve's own settings instead (SETTINGS): the service
 deployed twice in one Ray instance, as is (app `a`) and with the setting (app `b`, its
 environment variables set on its replicas only), the same queries over HTTP alternating
-between the two (which goes first alternates too), and whether they answer alike.
+between the two (which goes first alternates too), and whether they answer alike. With
+"direct ingress", b is asked on its router's own port instead of through the proxy.
 """
 
 from __future__ import annotations
@@ -46,8 +47,14 @@ SETTINGS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "throughput optimized": ({}, {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
                                   "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "1"}),
     "max_ongoing_requests 100": ({"max_ongoing_requests": 100}, {}),
+    # the router serves HTTP itself on a port of its own (no proxy, no call back to it
+    # for the body); b is asked there, at DIRECT_PORT
+    "direct ingress": ({}, {"RAY_SERVE_ENABLE_DIRECT_INGRESS": "1"}),
     "none (A/A)": ({}, {}),
 }  # fmt: skip
+# not a setting: app a's router asks the proxy for every request's body, as before e553ed2
+EVERY_BODY = "router asking for every body (before e553ed2)"
+DIRECT_PORT = 30000  # the first of Ray Serve's direct-ingress ports: b's only router
 HOOKS = ("gather", "prefetch_tokens", "prefetch_sources", "content", "tokens", "sources",
          "name_df")  # fmt: skip
 
@@ -184,7 +191,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--label", default="")
     parser.add_argument("--shards-per-replica", type=int)
-    parser.add_argument("--ab", choices=sorted(SETTINGS), help="one of Ray Serve's settings")
+    parser.add_argument("--ab", choices=[*SETTINGS, EVERY_BODY], help="one of Ray Serve's settings")
     args = parser.parse_args()
     if args.ab:
         result = ab(args.index, args.queries, args.ab)
@@ -277,7 +284,8 @@ def _get(url: str) -> Any:
 
 def ab(four: Path, n: int, setting: str) -> dict[str, Any]:
     """The service as is (a) and with one of Ray Serve's settings (b), in one Ray
-    instance, the same queries alternating between the two."""
+    instance, the same queries alternating between the two; and a GET of /v1/stats
+    after each query."""
     import ray
     from ray import serve
 
@@ -285,50 +293,77 @@ def ab(four: Path, n: int, setting: str) -> dict[str, Any]:
     try:
         port = _free_port()
         serve.start(http_options={"host": "127.0.0.1", "port": port})
-        _app("a", four, {}, {})
-        _app("b", four, *SETTINGS[setting])
-        asks = {app: _http(f"http://127.0.0.1:{port}/{app}/v1/attribute") for app in "ab"}
-        for app in "ab":
-            _wait(f"http://127.0.0.1:{port}/{app}/")
-        times: dict[str, list[float]] = {app: [] for app in asks}
-        errors, same = dict.fromkeys(asks, 0), 0
-        qs = queries(n + 5)
-        before = _load()
-        for i, (code, name) in enumerate(qs):
-            got = {}
-            for app in "ab" if i % 2 else "ba":
-                t = time.perf_counter()
-                got[app] = asks[app](code, name)
-                if i >= 5:  # the first 5 warm up
-                    times[app].append((time.perf_counter() - t) * 1e3)
-                errors[app] += "http_status" in got[app]
-                got[app].pop("elapsed_ms", None)
-            same += i >= 5 and got["a"] == got["b"]
-        out = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "ab": setting,
-               "setting": SETTINGS[setting], "queries": n, "load_avg": [before, _load()],
-               "index": str(four), "answers_identical": same}  # fmt: skip
-        for app, label in (("a", "as is"), ("b", setting)):
-            out[f"{app}: {label}"] = {**_stats(times[app]), "http_errors": errors[app]}
-        out["b/a p50"] = round(out[f"b: {setting}"]["p50_ms"] / out["a: as is"]["p50_ms"], 3)
-        return out
+        _app("a", four, {}, {}, every_body=setting == EVERY_BODY)
+        _app("b", four, *SETTINGS.get(setting, ({}, {})))
+        base = {app: f"http://127.0.0.1:{port}/{app}/" for app in "ab"}
+        if "RAY_SERVE_ENABLE_DIRECT_INGRESS" in SETTINGS.get(setting, ({}, {}))[1]:
+            base["b"] = f"http://127.0.0.1:{DIRECT_PORT}/b/"
+        for url in base.values():
+            _wait(url)
+        return {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "ab": setting,
+                "setting": SETTINGS.get(setting), "queries": n, "index": str(four),
+                **_alternate(base, n, setting)}  # fmt: skip
     finally:
         serve.shutdown()
         ray.shutdown()
 
 
-def _app(name: str, four: Path, options: dict[str, Any], env: dict[str, str]) -> None:
+def _alternate(base: dict[str, str], n: int, setting: str) -> dict[str, Any]:
+    asks = {app: _http(url + "v1/attribute") for app, url in base.items()}
+    times: dict[str, list[float]] = {f"{app} {what}": [] for app in base for what in "QG"}
+    errors, same = dict.fromkeys(asks, 0), 0
+    before = _load()
+    for i, (code, name) in enumerate(queries(n + 5)):
+        got = {}
+        for app in "ab" if i % 2 else "ba":
+            t = time.perf_counter()
+            got[app] = asks[app](code, name)
+            q = time.perf_counter()
+            _get(base[app] + "v1/stats")
+            if i >= 5:  # the first 5 warm up
+                times[f"{app} Q"].append((q - t) * 1e3)
+                times[f"{app} G"].append((time.perf_counter() - q) * 1e3)
+            errors[app] += "http_status" in got[app]
+            got[app].pop("elapsed_ms", None)
+        same += i >= 5 and got["a"] == got["b"]
+    out: dict[str, Any] = {"load_avg": [before, _load()], "answers_identical": same}
+    labels = {"a": "as is", "b": setting} if setting != EVERY_BODY else {"a": setting, "b": "as is"}
+    for app, label in labels.items():
+        out[f"{app}: {label}"] = {**_stats(times[f"{app} Q"]), "http_errors": errors[app],
+                                  "GET /v1/stats": _stats(times[f"{app} G"])}  # fmt: skip
+    a, b = (out[f"{app}: {labels[app]}"] for app in "ab")
+    out["b/a p50"] = round(b["p50_ms"] / a["p50_ms"], 3)
+    out["b/a GET p50"] = round(b["GET /v1/stats"]["p50_ms"] / a["GET /v1/stats"]["p50_ms"], 3)
+    return out
+
+
+def _app(
+    name: str, four: Path, options: dict[str, Any], env: dict[str, str], every_body: bool = False
+) -> None:
     """The service as deploy() lays it out on 2 CPUs (one replica of every shard), as
     Serve application `name` under /name, with these deployment options and these
-    environment variables on its replicas."""
+    environment variables on its replicas (every_body: its router asks the proxy for
+    every request's body, as before e553ed2)."""
     from ray import serve
 
     from attribution.web.ray_serve import Router, ShardServer, group_name
+
+    class EveryBody(Router):
+        async def __call__(self, request: Any) -> Any:
+            import asyncio
+
+            from starlette.responses import Response
+
+            body = await request.body()
+            status, headers, content = await asyncio.to_thread(self._wsgi, request, body)
+            return Response(content=content, status_code=status, headers=headers)
 
     actor: dict[str, Any] = {"num_cpus": 0.25}
     if env:
         actor["runtime_env"] = {"env_vars": env}
     groups = [[0, 1, 2, 3]]
-    shard, router = (serve.deployment(**options)(cls) for cls in (ShardServer, Router))
+    shard = serve.deployment(**options)(ShardServer)
+    router = serve.deployment(**options)(EveryBody if every_body else Router)
     shards = [shard.options(name=group_name(g), ray_actor_options=actor).bind(str(four), g)
               for g in groups]  # fmt: skip
     app = router.options(name="router", ray_actor_options=actor)
