@@ -4,7 +4,9 @@ Builds the shared corpus (files.parquet) three ways, each in a fresh process: th
 build unsharded, the local build as 4 shards, and the Ray build as 4 shards (Ray's local
 mode, 2 CPUs). For each: wall time, MB/s, peak RSS of the main process and of every
 worker process, index bytes by part. Then the same queries, interleaved, against the
-unsharded index in process, the 4-shard index in process, the 4-shard index through
+unsharded index in process and the 4-shard index in process (both in one query process
+of their own, warmed up as the services warm up, each answer timed inside it), the
+4-shard index through
 `attribution serve` (gunicorn, HTTP) and through Ray Serve (HTTP): p50/p99 per
 configuration, and whether the answers are identical. The load average is recorded
 before and after each step: the machine is shared.
@@ -164,11 +166,64 @@ def _wait(url: str, seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
+QUERY_CHILD = r"""
+import json, sys, time
+from attribution.core.search import attribute
+from attribution.index import store
+from attribution.index.store import Index
+indexes = [Index(p) for p in sys.argv[1:]]
+for index in indexes:
+    if hasattr(store, "warm_up"):  # what the code's own services do once the index is open
+        store.warm_up(index)
+print("@@ready", flush=True)
+for line in sys.stdin:
+    which, code, name = json.loads(line)
+    t = time.perf_counter()
+    result = attribute(code, indexes[which], filename=name)
+    result["_ms"] = (time.perf_counter() - t) * 1000
+    print("@@" + json.dumps(result), flush=True)
+"""
+
+
+class _InProcess:
+    """The in-process configurations, in a process of their own: not in this one, which
+    is also Ray's driver (its threads would share the interpreter with the queries).
+    Each answer is timed inside that process."""
+
+    def __init__(self, *indexes: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", QUERY_CHILD, *map(str, indexes)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self._read()
+
+    def _read(self) -> str:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("@@"):
+                return line[2:]
+        raise RuntimeError(f"the query process ended (exit {self.proc.wait()})")
+
+    def asker(self, which: int) -> Any:
+        def ask(code: str, name: str) -> dict[str, Any]:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps([which, code, name]) + "\n")
+            self.proc.stdin.flush()
+            answer: dict[str, Any] = json.loads(self._read())
+            return answer
+
+        return ask
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
 def latency(plain: Path, four: Path, n: int, answers: Path | None = None) -> dict[str, Any]:
     """Every query against every configuration in turn (load weighs on all alike)."""
     import ray
 
-    from attribution.core.search import attribute
     from attribution.index.store import Index
     from attribution.web.ray_serve import deploy
 
@@ -178,15 +233,16 @@ def latency(plain: Path, four: Path, n: int, answers: Path | None = None) -> dic
          "--port", str(port), "--workers", "2"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    local = _InProcess(plain, four)
     try:
         _wait(f"http://127.0.0.1:{port}/")
         _start_ray()
         ray_url = deploy(four, port=_free_port(), cpus_per_replica=0.25, settings={"env": {}})
         _wait(ray_url)
-        with Index(plain) as p, Index(four) as f:
+        with Index(four) as f:
             configs = {
-                "unsharded, in process": lambda c, m: attribute(c, p, filename=m),
-                "4 shards, in process": lambda c, m: attribute(c, f, filename=m),
+                "unsharded, in process": local.asker(0),
+                "4 shards, in process": local.asker(1),
                 "4 shards, attribution serve (HTTP, 2 workers)": _http(
                     f"http://127.0.0.1:{port}/v1/attribute"
                 ),
@@ -194,6 +250,7 @@ def latency(plain: Path, four: Path, n: int, answers: Path | None = None) -> dic
             }
             return {**_measure(configs, queries(n), answers), "ray_serve_layout": _layout(f)}
     finally:
+        local.close()
         gunicorn.terminate()
         gunicorn.wait()
         from ray import serve
@@ -244,7 +301,8 @@ def _measure(
         for label, ask in configs.items():
             t = time.perf_counter()
             result = ask(code, name)
-            times[label].append((time.perf_counter() - t) * 1000)
+            # in process: the time its own process took; through HTTP: as a client sees it
+            times[label].append(result.pop("_ms", (time.perf_counter() - t) * 1000))
             result.pop("elapsed_ms", None)
             errors[label] += "http_status" in result
             answers.append(json.dumps(result, sort_keys=True))

@@ -48,6 +48,12 @@ def warm_up(index: Any) -> None:
     shares their pages instead of copying them when the collector marks them."""
     with contextlib.suppress(search.QueryError):
         search.attribute(WARM_UP, index, language="python")
+    settle()
+
+
+def settle() -> None:
+    """Freeze what this process holds now (warm_up's second half, for a process whose
+    index answers elsewhere: Ray Serve's router)."""
     gc.unfreeze()  # what an earlier warm-up froze and has since become garbage goes now
     gc.collect()
     gc.freeze()

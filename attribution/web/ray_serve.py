@@ -31,7 +31,7 @@ from attribution.index.fanout import FannedIndex, Request, likely_candidates
 from attribution.index.format import read_manifest
 from attribution.index.ray_build import connect
 from attribution.index.shards import check
-from attribution.index.store import Index
+from attribution.index.store import Index, settle, warm_up
 from attribution.web.indexref import IndexRef
 from attribution.web.settings import Settings
 
@@ -79,7 +79,12 @@ class ShardServer:
 
 
 def _shard_opener(shard: int) -> Any:
-    return lambda root: Index(root, shard=shard)
+    def opened(root: Path) -> Index:
+        index = Index(root, shard=shard)
+        warm_up(index)  # as `serve` warms its index: sketch index loaded, collector frozen
+        return index
+
+    return opened
 
 
 class ShardCalls:
@@ -149,6 +154,7 @@ class Router:
         calls = ShardCalls(handles, groups)
         fanned = IndexRef(root, opener=lambda r: FannedIndex(r, calls))
         svc.query_index = fanned.get
+        settle()
 
     async def __call__(self, request: Any) -> Any:
         from starlette.responses import Response
