@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from attrbench.child import QueryChild
+
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = Path.home() / ".cache" / "attribution-bench" / "scale" / "latency-queries-v2-s1.jsonl"
 
@@ -107,41 +109,12 @@ with Index(sys.argv[1]) as index:
 """
 
 
-class _Server:
-    """One version's process answering queries by number, one at a time."""
-
-    def __init__(self, tree: Path, index_dir: str, qfile: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(tree)}
-        self.tree = tree
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", SERVER, index_dir, str(qfile), str(ROOT / "bench")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree, env=env,
-        )  # fmt: skip
-        self._read()  # ready
-
-    def _read(self) -> str:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("@@"):
-                return line[2:]
-        raise RuntimeError(f"{self.tree}: the query process ended (exit {self.proc.wait()})")
-
-    def ask(self, i: int) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(f"{i}\n")
-        self.proc.stdin.flush()
-        answer: dict[str, Any] = json.loads(self._read())
-        return answer
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait()
-
-
 def _pass(trees: dict[str, Path], index_dir: str, args: Any, n: int, flip: int) -> dict[str, Any]:
     """One pass: a fresh process per version, the queries answered in turn."""
-    servers = {v: _Server(tree, index_dir, args.queries) for v, tree in trees.items()}
+    servers = {
+        v: QueryChild(SERVER, [index_dir, str(args.queries), str(ROOT / "bench")], tree, str(tree))
+        for v, tree in trees.items()
+    }
     got: dict[str, dict[str, list[Any]]] = {
         v: {"ms": [], "cpu_ms": [], "detail": [], "answers": []} for v in trees
     }
@@ -149,7 +122,7 @@ def _pass(trees: dict[str, Path], index_dir: str, args: Any, n: int, flip: int) 
         for i in range(n):
             order = list(servers) if (i + flip) % 2 == 0 else list(servers)[::-1]
             for version in order:
-                one = servers[version].ask(i)
+                one = servers[version].ask(str(i))
                 for key in ("ms", "cpu_ms", "detail"):
                     got[version][key].append(one.get(key))
                 got[version]["answers"].append(one["answer"])

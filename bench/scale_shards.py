@@ -38,6 +38,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from attrbench.child import QueryChild
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "files.parquet"
 WORK = Path(os.environ.get("ATTRIBUTION_BENCH_WORK", "/tmp/attribution-scale-shards"))
@@ -185,39 +187,16 @@ for line in sys.stdin:
 """
 
 
-class _InProcess:
+class _InProcess(QueryChild):
     """The in-process configurations, in a process of their own: not in this one, which
     is also Ray's driver (its threads would share the interpreter with the queries).
     Each answer is timed inside that process."""
 
     def __init__(self, *indexes: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", QUERY_CHILD, *map(str, indexes)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self._read()
-
-    def _read(self) -> str:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("@@"):
-                return line[2:]
-        raise RuntimeError(f"the query process ended (exit {self.proc.wait()})")
+        super().__init__(QUERY_CHILD, [str(i) for i in indexes])
 
     def asker(self, which: int) -> Any:
-        def ask(code: str, name: str) -> dict[str, Any]:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps([which, code, name]) + "\n")
-            self.proc.stdin.flush()
-            answer: dict[str, Any] = json.loads(self._read())
-            return answer
-
-        return ask
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait()
+        return lambda code, name: self.ask(json.dumps([which, code, name]))
 
 
 def latency(plain: Path, four: Path, n: int, answers: Path | None = None) -> dict[str, Any]:
