@@ -24,9 +24,10 @@ def _stamp(root: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def warm_index(root: Path) -> Index:
-    """The index, opened and warmed up (store.warm_up) before its first answer."""
-    index = Index(root)
+def warm_index(root: Path, shard: int | None = None) -> Index:
+    """The index (or one shard of it), opened and warmed up (store.warm_up) before its
+    first answer."""
+    index = Index(root, shard=shard)
     warm_up(index)
     return index
 

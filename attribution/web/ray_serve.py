@@ -31,8 +31,8 @@ from attribution.index.fanout import FannedIndex, Request, likely_candidates
 from attribution.index.format import read_manifest
 from attribution.index.ray_build import connect
 from attribution.index.shards import check
-from attribution.index.store import Index, settle, warm_up
-from attribution.web.indexref import IndexRef
+from attribution.index.store import settle
+from attribution.web.indexref import IndexRef, warm_index
 from attribution.web.settings import Settings
 
 SHARD_TIMEOUT_S = 30.0  # a shard call slower than this is a shard down
@@ -79,12 +79,7 @@ class ShardServer:
 
 
 def _shard_opener(shard: int) -> Any:
-    def opened(root: Path) -> Index:
-        index = Index(root, shard=shard)
-        warm_up(index)  # as `serve` warms its index: sketch index loaded, collector frozen
-        return index
-
-    return opened
+    return lambda root: warm_index(root, shard)  # warmed up as `serve` warms its index
 
 
 class ShardCalls:
@@ -172,7 +167,7 @@ class Router:
         prefix = request.scope.get("root_path", "")  # the app's route prefix, if not "/"
         path = request.url.path
         environ = EnvironBuilder(
-            path=path[len(prefix) :] or "/" if path.startswith(prefix) else path,
+            path=(path[len(prefix) :] or "/") if path.startswith(prefix) else path,
             method=request.method,
             headers=list(request.headers.items()),
             data=body,
