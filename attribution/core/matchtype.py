@@ -64,6 +64,7 @@ _OPEN = token_hash(b"(")
 _KEY_BEFORE = np.array([token_hash(t) for t in (b"=", b":")], np.uint32)
 Copy = tuple[np.ndarray, np.ndarray]  # aligned query and source token positions
 _NONE = np.zeros(0, np.int64)
+FEW_UNITS = 16  # functions in a stream up to which _unit reads them in a loop
 
 
 class Aligned(Protocol):
@@ -151,7 +152,9 @@ def _end(
 
 def _solid(stream: TokenStream, a: int, b: int) -> np.ndarray:
     """Positions in [a, b) of the tokens that hold bytes."""
-    at = np.arange(a, max(a, b))
+    if b <= a:
+        return _NONE
+    at = np.arange(a, b)
     return at[stream.end[a:b] > stream.start[a:b]]
 
 
@@ -170,6 +173,8 @@ def _same_structure(q: TokenStream, s: TokenStream, qi: np.ndarray, si: np.ndarr
     snippet parsed alone may class a token otherwise)."""
     if len(qi) != len(si):
         return False
+    if len(qi) == 0:
+        return True
     same = q.text_hash[qi] == s.text_hash[si]
     return bool(np.all(same | (q.abstract[qi] == s.abstract[si])))
 
@@ -179,6 +184,12 @@ def _unit(stream: TokenStream, a: int, b: int) -> tuple[int, int] | None:
     units = stream.units
     if len(units) == 0:
         return None
+    if len(units) <= FEW_UNITS:  # a loop costs less than numpy's calls
+        best = None
+        for ua, ub in units.tolist():
+            if ua <= a and ub >= b and (best is None or ub - ua < best[1] - best[0]):
+                best = (ua, ub)
+        return best
     inside = units[(units[:, 0] <= a) & (units[:, 1] >= b)]
     if len(inside) == 0:
         return None
@@ -196,27 +207,28 @@ def _renaming(q: TokenStream, s: TokenStream, qi: np.ndarray, si: np.ndarray) ->
         return False  # rule 3: only literals changed
     member = _members(s, sn, changed)
     role = _scopes(q, qn) * 2 + member
-    for r in np.unique(role).tolist():
-        pairs = Counter(zip(qh[role == r].tolist(), sh[role == r].tolist(), strict=True))
-        if not _one_renaming(pairs):
-            return False
+    by_role: dict[int, dict[tuple[int, int], int]] = {}
+    triples = Counter(zip(role.tolist(), qh.tolist(), sh.tolist(), strict=True))
+    for (r, a, b), n in triples.items():
+        pairs = by_role.get(r)
+        if pairs is None:
+            pairs = by_role[r] = {}
+        pairs[a, b] = n
+    if not all(_one_renaming(pairs) for pairs in by_role.values()):
+        return False
     return _shown(q, s, qn[changed], sh[changed], member[changed])
 
 
-def _one_renaming(pairs: Counter[tuple[int, int]]) -> bool:
+def _one_renaming(pairs: dict[tuple[int, int], int]) -> bool:
     """Each query name stands for one source name, and a source name two query names
     stand for is kept in some places and renamed, more than once, in the others."""
-    targets: dict[int, int] = {}
-    sources: dict[int, list[tuple[int, int]]] = {}
+    targets = {a: b for a, b in pairs}
+    if len(targets) < len(pairs):
+        return False  # one query name for two source names
+    names = Counter(targets.values())  # how many query names stand for each source name
     for (a, b), n in pairs.items():
-        if targets.setdefault(a, b) != b:
-            return False  # one query name for two source names
-        sources.setdefault(b, []).append((a, n))
-    for b, names in sources.items():
-        if len(names) == 1:
-            continue
-        new = [(a, n) for a, n in names if a != b]
-        if len(new) > 1 or len(new) == len(names) or new[0][1] < 2:
+        # two: the source name kept in some places, renamed (more than once) in others
+        if names[b] > 1 and (names[b] > 2 or (b, b) not in pairs or (a != b and n < 2)):
             return False  # a name changed in one place only: an edit, not a renaming
     return True
 
@@ -232,7 +244,9 @@ def _shown(
     if max(pairs.values()) > 1:
         return True
     here = Counter(sh.tolist())
-    alone = np.array([np.count_nonzero(s.text_hash == h) == here[h] for h in sh.tolist()])
+    text = s.text_hash
+    everywhere = Counter(text[np.isin(text, list(here))].tolist())
+    alone = np.array([everywhere[h] == here[h] for h in sh.tolist()])
     called, declared = _calls(q, at)
     return bool(np.mean(~member & (declared | (alone & ~called))) > 0.5)
 
@@ -255,16 +269,22 @@ def _members(s: TokenStream, at: np.ndarray, changed: np.ndarray) -> np.ndarray:
     text = s.text_hash
     before = np.where(at > 0, text[np.maximum(at - 1, 0)], 0)
     after = np.where(at + 1 < len(text), text[np.minimum(at + 1, len(text) - 1)], 0)
-    key = np.isin(before, _KEY_AFTER) & np.isin(after, _KEY_BEFORE) & ~changed
-    return np.isin(before, _MEMBER_AFTER) | key
+    key = _among(before, _KEY_AFTER) & _among(after, _KEY_BEFORE) & ~changed
+    return _among(before, _MEMBER_AFTER) | key
+
+
+def _among(values: np.ndarray, few: np.ndarray) -> np.ndarray:
+    """np.isin against a few constants, without its set-up."""
+    return (values[:, None] == few).any(axis=1)
 
 
 def _calls(q: TokenStream, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which query positions are names called (followed by `(`), and which of those are
     the name their function is declared with (its first called name) instead."""
     text = q.text_hash
-    calls = (q.kind[:-1] == IDENTIFIER) & (text[1:] == _OPEN)
-    called = np.isin(at, np.flatnonzero(calls))
+    calls = np.zeros(len(text), bool)
+    calls[:-1] = (q.kind[:-1] == IDENTIFIER) & (text[1:] == _OPEN)
+    called = calls[at]
     declared = np.zeros(len(at), bool)
     for k in np.flatnonzero(called).tolist():
         unit = _unit(q, int(at[k]), int(at[k]) + 1)

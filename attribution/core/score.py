@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ WHOLE_COPY_EVIDENCE = 1.1  # ... renamed, with this much more evidence than an e
 NEAR_IDENTICAL = 0.95  # ... near, with this share of its aligned tokens identical
 NAME_BITS = 20.0  # ... renamed, keeping identical names this surprising (sum of log2 idf)
 NAMED_COPY_EVIDENCE = 0.6  # ... in which case this share of min_tokens of evidence is enough
+FEW_PAIRS = 64  # renamed pairs below which counting them in dicts is cheaper than numpy
 
 
 @dataclass(frozen=True)
@@ -66,22 +68,27 @@ class Judgement:
     score: float
 
 
-def _pairs(q: TokenStream, s: TokenStream, chain: list[Span]) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(chain: list[Span]) -> tuple[np.ndarray, np.ndarray]:
+    if len(chain) == 1:
+        sp = chain[0]
+        return np.arange(sp.qa, sp.qb), np.arange(sp.sa, sp.sb)
     qi = np.concatenate([np.arange(sp.qa, sp.qb) for sp in chain])
     si = np.concatenate([np.arange(sp.sa, sp.sb) for sp in chain])
     return qi, si
 
 
-def run_lengths(flags: np.ndarray, breaks: np.ndarray) -> np.ndarray:
-    """For each True flag, the length of the run of Trues it belongs to (runs also end at
-    the positions in breaks); 0 for False."""
+def long_runs(flags: np.ndarray, lengths: list[int]) -> np.ndarray:
+    """Which flags are True in a run of at least EXACT_RUN Trues; runs also end where each
+    of the consecutive pieces of these lengths (a chain's spans) ends."""
     n = flags.shape[0]
-    boundary = np.ones(n, dtype=bool)
-    boundary[1:] = flags[1:] != flags[:-1]
-    boundary[breaks[breaks < n]] = True
-    run_id = np.cumsum(boundary) - 1
-    sizes = np.bincount(run_id)
-    return np.where(flags, sizes[run_id], 0)
+    edge = np.empty(n + 1, dtype=bool)
+    edge[0] = edge[n] = True
+    np.not_equal(flags[1:], flags[:-1], out=edge[1:n])
+    if len(lengths) > 1:
+        edge[list(itertools.accumulate(lengths[:-1]))] = True
+    at = edge.nonzero()[0]
+    size = at[1:] - at[:-1]
+    return np.repeat(flags[at[:-1]] & (size >= EXACT_RUN), size)
 
 
 def renamed_weights(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
@@ -89,8 +96,8 @@ def renamed_weights(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
     both directions and the query name recurs, SINGLE_WEIGHT for a consistent single use,
     else INCONSISTENT_WEIGHT. A majority tie goes to the pairing seen first."""
     n = q_names.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.float64)
+    if n < FEW_PAIRS:
+        return _weights_by_counting(q_names.tolist(), s_names.tolist())
     qn, sn = q_names.astype(np.uint64), s_names.astype(np.uint64)
     _, first, pair, count = np.unique(
         (qn << np.uint64(32)) | sn, return_index=True, return_inverse=True, return_counts=True
@@ -103,6 +110,28 @@ def renamed_weights(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
     uses = np.add.reduceat(count, np.flatnonzero(new_name))[np.cumsum(new_name) - 1]
     weights = np.where(uses > 1, RENAMED_WEIGHT, SINGLE_WEIGHT)
     return np.where(best, weights, INCONSISTENT_WEIGHT)[pair.reshape(-1)]
+
+
+def _weights_by_counting(q_names: list[int], s_names: list[int]) -> np.ndarray:
+    """renamed_weights of a few pairs, counted in dicts (numpy's calls cost more here)."""
+    pairs = list(zip(q_names, s_names, strict=True))
+    count = Counter(pairs)  # distinct pairs in the order first seen
+    uses: dict[int, int] = {}
+    top_q: dict[int, tuple[int, int]] = {}  # query name -> (count, its top source name)
+    top_s: dict[int, tuple[int, int]] = {}
+    for (a, b), c in count.items():
+        uses[a] = uses.get(a, 0) + c
+        if c > top_q.get(a, (0, 0))[0]:  # strictly more: a tie keeps the first seen
+            top_q[a] = (c, b)
+        if c > top_s.get(b, (0, 0))[0]:
+            top_s[b] = (c, a)
+    weight = {
+        (a, b): (RENAMED_WEIGHT if uses[a] > 1 else SINGLE_WEIGHT)
+        if top_q[a][1] == b and top_s[b][1] == a
+        else INCONSISTENT_WEIGHT
+        for a, b in count
+    }
+    return np.array(list(map(weight.__getitem__, pairs)), dtype=np.float64)
 
 
 def _majority(key: np.ndarray, count: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -135,26 +164,23 @@ def judge(
 
     rare_* mark the query tokens covered by a k-gram that is not boilerplate in that view;
     pairs elsewhere are no evidence (a getter matches thousands of files)."""
-    qi, si = _pairs(q, s, chain)
-    equal = q.text_hash[qi] == s.text_hash[si]
-    renamed = ~equal
-    span_starts = np.cumsum([0] + [len(sp) for sp in chain[:-1]])
-    weight = np.where(
-        equal, np.where(run_lengths(equal, span_starts) >= EXACT_RUN, 1.0, GLUE_WEIGHT), 0.0
-    )
-    if renamed.any():
-        renaming = renamed_weights(q.text_hash[qi[renamed]], s.text_hash[si[renamed]])
-        literal = q.kind[qi[renamed]] != IDENTIFIER  # new values in a table are no evidence
-        weight[renamed] = np.where(literal, np.minimum(renaming, LITERAL_WEIGHT), renaming)
+    qi, si = _pairs(chain)
+    qh, sh = q.text_hash[qi], s.text_hash[si]
+    equal = qh == sh
+    lengths = [len(sp) for sp in chain]
+    weight = np.where(long_runs(equal, lengths), 1.0, GLUE_WEIGHT)  # renamed: set below
+    exact_tokens = int(np.count_nonzero(equal))
+    if exact_tokens < qi.shape[0]:
+        at = (~equal).nonzero()[0]
+        renaming = renamed_weights(qh[at], sh[at])
+        literal = q.kind[qi[at]] != IDENTIFIER  # new values in a table are no evidence
+        weight[at] = np.where(literal, np.minimum(renaming, LITERAL_WEIGHT), renaming)
     if rare_exact is not None and rare_abstract is not None:
-        weight[equal & ~rare_exact[qi]] = 0.0
-        weight[renamed & ~rare_abstract[qi]] = 0.0
+        weight[~np.where(equal, rare_exact[qi], rare_abstract[qi])] = 0.0
     evidence = float(weight.sum()) - gap_cost(chain)
-    verdicts, offset = [], 0
-    for sp in chain:
-        n = len(sp)
-        verdicts.append(SpanVerdict(sp, int(equal[offset : offset + n].sum())))
-        offset += n
+    verdicts = [
+        SpanVerdict(sp, n) for sp, n in zip(chain, _span_counts(equal, lengths), strict=True)
+    ]
     tokens = int(qi.shape[0])
     coverage = tokens / max(len(q), 1)
     quality = evidence / max(tokens, 1)
@@ -162,11 +188,21 @@ def judge(
         spans=tuple(verdicts),
         match_type=_match_type(verdicts),
         tokens=tokens,
-        exact_tokens=int(equal.sum()),
+        exact_tokens=exact_tokens,
         evidence=evidence,
         coverage=coverage,
         score=quality * (1.0 - math.exp(-evidence / CERTAINTY_SCALE)),
     )
+
+
+def _span_counts(flags: np.ndarray, lengths: list[int]) -> list[int]:
+    """How many flags are True in each of the consecutive pieces of these lengths."""
+    if len(lengths) == 1:
+        return [int(np.count_nonzero(flags))]
+    total = np.zeros(flags.shape[0] + 1, dtype=np.int64)
+    np.cumsum(flags, out=total[1:])
+    at = total[[0, *itertools.accumulate(lengths)]].tolist()
+    return [b - a for a, b in itertools.pairwise(at)]
 
 
 def _match_type(verdicts: list[SpanVerdict]) -> str:
