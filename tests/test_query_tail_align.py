@@ -183,3 +183,59 @@ def test_seed_spans_are_those_of_seeds_sorted_by_diagonal_then_query() -> None:
                 expected.append([qp, qp + SEED, qp + d, qp + SEED + d])
         got = seeds.seed_spans(q_pos, s_pos, SEED)
         assert got.tolist() == expected
+
+
+def _sources(rng: np.random.Generator, q: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Sources of several kinds for one query: none, shorter than a seed, noisy pieces of
+    it, and now and then one so repetitive that its seed pairs and runs reach their caps."""
+    out = []
+    for kind in rng.integers(0, 5, int(rng.integers(1, 7))).tolist():
+        if kind == 0:
+            s = rng.integers(0, 6, int(rng.integers(0, SEED)))
+        elif kind == 1 and q.shape[0] > 1000:
+            s = rng.integers(0, 2, 2500)
+        else:
+            s = _pair(rng)[1] if kind < 4 else np.concatenate([q[:50], q[:50]])
+        out.append((s, s * 3 + rng.integers(0, 2, s.shape[0])))
+    return out
+
+
+def test_spans_found_for_many_sources_at_once_are_each_ones_alone() -> None:
+    """Each source's maximal spans are the same aligned with others as alone, including
+    sources over MAX_PAIRS seed pairs and MAX_RAW_SPANS runs beside ordinary ones."""
+    rng = np.random.default_rng(17)
+    capped = 0
+    for trial in range(80):
+        q = rng.integers(0, 2, 1500) if trial % 8 == 0 else _pair(rng)[0]
+        qv = (q, q * 3 + rng.integers(0, 2, q.shape[0]))
+        useful = rng.random(q.shape[0]) < 0.9 if trial % 2 else None
+        sources = _sources(rng, q)
+        together = align.maximal_spans_many(qv, sources, SEED, MIN_SPAN, useful)
+        assert len(together) == len(sources)
+        for s, got in zip(sources, together, strict=True):
+            alone = align.maximal_spans(qv, s, SEED, MIN_SPAN, useful)
+            assert got.shape[1] == 5 and np.array_equal(got, alone)
+            capped += int(align.seed_pairs(q, s[0], SEED)[0].shape[0] >= align.MAX_PAIRS - 64)
+    assert capped > 0, "no source reached the cap on seed pairs"
+
+
+def test_the_spans_kept_are_the_longest_then_first_on_both_sides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where more spans qualify than MAX_SPANS, the longest are kept, ties to the first
+    in the query, then in the source: the first MAX_SPANS of all of them in that order."""
+    rng = np.random.default_rng(18)
+    q = rng.integers(0, 8, 400)
+
+    def pieces() -> np.ndarray:  # 80 pieces of the query between noise: many spans
+        starts = rng.integers(0, 380, 80).tolist()
+        return np.concatenate([np.r_[q[a : a + 20], rng.integers(8, 9, 3)] for a in starts])
+
+    sources = [(s, s) for s in (pieces() for _ in range(4))]
+    capped = align.maximal_spans_many((q, q), sources, SEED, MIN_SPAN)
+    monkeypatch.setattr(seeds, "MAX_SPANS", 10**6)
+    full = align.maximal_spans_many((q, q), sources, SEED, MIN_SPAN)
+    assert sum(all_.shape[0] > align.MAX_SPANS for all_ in full) >= 3
+    for got, all_ in zip(capped, full, strict=True):
+        order = np.lexsort((all_[:, 2], all_[:, 0], all_[:, 0] - all_[:, 1]))
+        assert np.array_equal(got, all_[order][: align.MAX_SPANS])

@@ -26,6 +26,7 @@ from attribution.core.seeds import (  # the seeding half, re-exported
     exact_counts,
     extend,
     maximal_spans,
+    maximal_spans_many,
     seed_pairs,
     seed_spans,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "extend",
     "extend_chain",
     "maximal_spans",
+    "maximal_spans_many",
     "seed_pairs",
     "seed_spans",
 ]
@@ -317,13 +319,15 @@ def chains(
     useful: np.ndarray | None = None,
     min_total: int = 0,
     seeds: QuerySeeds | None = None,
+    spans: np.ndarray | None = None,
 ) -> list[list[Span]]:
     """Up to MAX_CHAINS chains, disjoint on the query side, sought while the spans left
     hold min_total tokens (a chain found may hold fewer: judging it decides). seeds:
     QuerySeeds.of(q[0], seed_tokens), when made already (a query aligned with many
-    sources)."""
+    sources); spans: maximal_spans(q, s, ...), when found already (maximal_spans_many)."""
     found: list[list[Span]] = []
-    spans = maximal_spans(q, s, seed_tokens, min_span, useful, seeds)
+    if spans is None:
+        spans = maximal_spans(q, s, seed_tokens, min_span, useful, seeds)
     if spans.shape[0] == 0:
         return found
     links = _links(spans, min_span)  # pairwise costs, once for every chain sought

@@ -211,23 +211,36 @@ def _search(query: TokenStream, index: IndexView, cfg: Config) -> list[Found]:
     candidates, rare, abstract_df = _look_up(query, index, cfg)
     if int((rare["exact"] | rare["abstract"]).sum()) < cfg.min_tokens:
         return []  # only boilerplate: no alignment could reach min_tokens of evidence
-    found: list[Found] = []
-    covered = np.zeros(len(query), dtype=bool)
     _prefetch(index, "prefetch_tokens", [blob for blob, _ in candidates])
     aligner = _Aligner.of(query, index, cfg, rare, abstract_df)
-    for rank, (blob, weight) in enumerate(candidates):
-        if (
-            rank >= EARLY_STOP_RANK
-            and covered.mean() >= 0.9
-            and weight < EARLY_STOP_RATIO * candidates[0][1]
-        ):
-            break  # the query is covered; what is left are weaker copies of the same code
+    found = _group(_align(aligner, candidates), index)
+    found.sort(key=lambda f: (-f.judgement.evidence, -f.judgement.score, f.blob))
+    return found
+
+
+def _align(aligner: _Aligner, candidates: list[tuple[int, float]]) -> list[Found]:
+    """The matches of the candidates, strongest first. Once the query is covered, the
+    candidates past EARLY_STOP_RANK much weaker than the first are skipped: what is left
+    are weaker copies of the same code. The spans of those aligned whatever the coverage
+    are found at once, then those of the rest at once if the query is not covered yet."""
+    blobs = [blob for blob, _ in candidates]
+    top = candidates[0][1] if candidates else 0.0
+    weak = [
+        r >= EARLY_STOP_RANK and w < EARLY_STOP_RATIO * top for r, (_, w) in enumerate(candidates)
+    ]
+    sure = weak.index(True) if True in weak else len(blobs)  # weights fall with rank
+    found: list[Found] = []
+    covered = np.zeros(len(aligner.query), dtype=bool)
+    aligner.prepare(blobs[:sure])
+    for rank, blob in enumerate(blobs):
+        if rank >= sure and covered.mean() >= 0.9:
+            break
+        if rank == sure:
+            aligner.prepare(blobs[sure:])
         for f in aligner.align(blob):
             found.append(f)
             for v in f.judgement.spans:
                 covered[v.span.qa : v.span.qb] = True
-    found = _group(found, index)
-    found.sort(key=lambda f: (-f.judgement.evidence, -f.judgement.score, f.blob))
     return found
 
 
@@ -388,6 +401,7 @@ class _Aligner:
     views: tuple[np.ndarray, np.ndarray]
     useful: np.ndarray
     seeds: align.QuerySeeds
+    prepared: dict[int, tuple[TokenStream, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -403,14 +417,29 @@ class _Aligner:
         seeds = align.QuerySeeds.of(views[0], cfg.seed_tokens)
         return cls(query, index, cfg, rare, abstract_df, views, useful, seeds)
 
+    def prepare(self, blobs: list[int]) -> None:
+        """Find the maximal spans of the query against these blobs, all at once."""
+        sources = [self.index.tokens(blob) for blob in blobs]
+        spans = align.maximal_spans_many(
+            self.views,
+            [(s.abstract, s.text_hash) for s in sources],
+            self.cfg.seed_tokens,
+            self.cfg.min_span,
+            self.useful,
+            self.seeds,
+        )
+        self.prepared.update(zip(blobs, zip(sources, spans, strict=True), strict=True))
+
     def align(self, blob: int) -> list[Found]:
         """The accepted matches of the query against one blob."""
         query, cfg, rare = self.query, self.cfg, self.rare
-        source = self.index.tokens(blob)
+        if blob not in self.prepared:
+            self.prepare([blob])
+        source, spans = self.prepared.pop(blob)
         s = (source.abstract, source.text_hash)
         out = []
         for found_chain in align.chains(
-            self.views, s, cfg.seed_tokens, cfg.min_span, self.useful, cfg.min_tokens, self.seeds
+            self.views, s, cfg.seed_tokens, cfg.min_span, self.useful, cfg.min_tokens, spans=spans
         ):
             chain = align.clip_to_units(found_chain, query.units)
             verdict = judge(query, source, chain, rare["exact"], rare["abstract"])
