@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -91,6 +91,17 @@ class _Hasher:
             self._memo[text] = h
         return h
 
+    def spans(self, data: bytes, spans: list[int]) -> list[int]:
+        """The hashes of data's texts at flat byte ranges [start0, end0, start1, ...]
+        (one memo look-up a token when every text is known, the usual case)."""
+        get = self._memo.get
+        pairs = iter(spans)  # zip(pairs, pairs) reads them two at a time
+        known = [get(data[s:e]) for s, e in zip(pairs, pairs, strict=True)]
+        if None in known:
+            pairs = iter(spans)
+            return [self(data[s:e]) for s, e in zip(pairs, pairs, strict=True)]
+        return cast("list[int]", known)
+
 
 _hash_token = _Hasher()
 
@@ -105,10 +116,11 @@ def tokenize(data: bytes | str, language: str) -> TokenStream:
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
     if langs.has_grammar(language):
-        raw, units = _tree_sitter_tokens(data, language)
+        spans, kinds, units = _tree_sitter_tokens(data, language)
     else:
-        raw, units = _fallback_tokens(data, langs.LANGUAGES[language]), []
-    return _to_stream(data, raw, units, language)
+        spans, kinds = _fallback_tokens(data, langs.LANGUAGES[language])
+        units = []
+    return _to_stream(data, spans, kinds, units, language)
 
 
 def tokenize_snippet(data: bytes | str, language: str) -> TokenStream:
@@ -160,7 +172,7 @@ def _find_or_end(data: bytes, text: bytes) -> int:
 
 
 def _parse(data: bytes, language: str) -> Any:
-    return _node_classes(language)[0].parse(data).root_node
+    return _grammar(language).parser.parse(data).root_node
 
 
 def _first_string_start(root: Any, data: bytes, quote: bytes) -> int | None:
@@ -216,24 +228,21 @@ def _damage(root: Any) -> tuple[int, int]:
 
 
 def _to_stream(
-    data: bytes, raw: list[tuple[int, int, int]], units: list[tuple[int, int]], language: str
+    data: bytes,
+    spans: list[int],
+    kinds: list[int],
+    units: list[tuple[int, int]],
+    language: str,
 ) -> TokenStream:
-    n = len(raw)
-    arr = np.array(raw, dtype=np.int64).reshape(n, 3)
-    start = arr[:, 0].astype(np.uint32)
-    end = arr[:, 1].astype(np.uint32)
-    kind = arr[:, 2].astype(np.uint8)
-    hashes = np.fromiter(
-        (
-            _hash_token(data[s:e])
-            for s, e in zip(arr[:, 0].tolist(), arr[:, 1].tolist(), strict=True)
-        ),
-        dtype=np.uint32,
-        count=n,
-    )
+    """Token arrays from flat byte ranges [start0, end0, start1, end1, ...] and classes."""
+    pairs = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    start = pairs[:, 0].astype(np.uint32)
+    end = pairs[:, 1].astype(np.uint32)
+    kind = np.array(kinds, dtype=np.uint8)
+    hashes = np.array(_hash_token.spans(data, spans), dtype=np.uint32)
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     line = (np.searchsorted(newlines, start, side="right") + 1).astype(np.uint32)
-    last = np.maximum(end.astype(np.int64) - 1, start.astype(np.int64))
+    last = np.maximum(pairs[:, 1] - 1, pairs[:, 0])
     end_line = (np.searchsorted(newlines, last, side="right") + 1).astype(np.uint32)
     unit_arr = _token_units(start, units)
     return TokenStream(hashes, kind, start, end, line, end_line, unit_arr, language)
@@ -243,70 +252,85 @@ def _token_units(start: np.ndarray, units: list[tuple[int, int]]) -> np.ndarray:
     """Byte ranges of functions -> token ranges [a, b)."""
     if not units or len(start) == 0:
         return np.zeros((0, 2), dtype=np.int32)
-    u = np.array(units, dtype=np.int64)
-    a = np.searchsorted(start, u[:, 0], side="left")
-    b = np.searchsorted(start, u[:, 1], side="left")
-    out = np.stack([a, b], axis=1)
+    out = np.searchsorted(start, np.array(units, dtype=np.int64), side="left")
     return out[out[:, 1] > out[:, 0]].astype(np.int32)
 
 
+_DROP = -1  # the class of comment kinds: dropped whole
+
+
+@dataclass(frozen=True)
+class _Grammar:
+    """A language's parser and the kind-id tables its tree walk reads."""
+
+    parser: Any
+    classes: dict[int, int]  # atomic kinds (taken whole) -> token class; comments -> _DROP
+    units: frozenset[int]  # kinds of functions and methods
+    statements: frozenset[int]  # Python's expression statements (a docstring is one)
+
+
 @cache
-def _node_classes(language: str) -> tuple[Any, dict[int, int], frozenset[int], frozenset[int]]:
-    """Parser plus kind-id tables: class of atomic kinds, comment kinds, unit kinds."""
+def _grammar(language: str) -> _Grammar:
+    """The language's parser and kind tables, built once (the kinds are read by name)."""
     import tree_sitter
 
     lang = langs.grammar(language)
-    atomic: dict[int, int] = {}
-    comments: set[int] = set()
+    classes: dict[int, int] = {}
     units: set[int] = set()
+    statements: set[int] = set()
     for kid in range(lang.node_kind_count):
         name = lang.node_kind_for_id(kid)
+        if name == "expression_statement" and language == "python":
+            statements.add(kid)  # named or not: _is_docstring reads the type name
         if not name or not lang.node_kind_is_named(kid):
             continue
         if name in langs.COMMENT_TYPES:
-            comments.add(kid)
+            classes[kid] = _DROP
         elif name in langs.STRING_TYPES:
-            atomic[kid] = langs.STRING
+            classes[kid] = langs.STRING
         elif name in langs.NUMBER_TYPES:
-            atomic[kid] = langs.NUMBER
+            classes[kid] = langs.NUMBER
         elif name.endswith("identifier"):
-            atomic[kid] = langs.IDENTIFIER
+            classes[kid] = langs.IDENTIFIER
         if name in langs.UNIT_TYPES:
             units.add(kid)
-    return tree_sitter.Parser(lang), atomic, frozenset(comments), frozenset(units)
+    return _Grammar(tree_sitter.Parser(lang), classes, frozenset(units), frozenset(statements))
 
 
 def _tree_sitter_tokens(
     data: bytes, language: str
-) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
-    """Leaves of the syntax tree (literals and identifiers whole), without comments."""
-    parser, atomic, comments, unit_kinds = _node_classes(language)
-    tree = parser.parse(data)
-    out: list[tuple[int, int, int]] = []
+) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """Leaves of the syntax tree (literals and identifiers whole), without comments:
+    their byte ranges flat [start0, end0, start1, ...], their classes, and the byte
+    ranges of the units (functions, methods) in the order they open."""
+    g = _grammar(language)
+    cursor = g.parser.parse(data).walk()
+    down, right, up = cursor.goto_first_child, cursor.goto_next_sibling, cursor.goto_parent
+    atomic, unit_kinds, statements = g.classes.get, g.units, g.statements
+    spans: list[int] = []
+    kinds: list[int] = []
     units: list[tuple[int, int]] = []
-    skip_docstrings = language == "python"
-    cursor = tree.walk()
+    other = langs.OTHER
     while True:
         node = cursor.node
         kid = node.kind_id
-        descend = False
-        if kid in comments or (skip_docstrings and _is_docstring(node)):
-            pass
-        elif kid in atomic:
-            out.append((node.start_byte, node.end_byte, atomic[kid]))
-        elif node.child_count == 0:
-            if node.end_byte > node.start_byte:
-                out.append((node.start_byte, node.end_byte, langs.OTHER))
-        else:
-            if kid in unit_kinds:
-                units.append((node.start_byte, node.end_byte))
-            descend = True
-        if descend and cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return out, units
-    return out, units  # pragma: no cover
+        kind = atomic(kid)
+        if kind is None:
+            if kid in statements and _is_docstring(node):
+                pass  # a docstring: dropped whole
+            elif down():  # an inner node: its first child is next
+                if kid in unit_kinds:
+                    units.append(node.byte_range)
+                continue
+            elif (span := node.byte_range)[1] > span[0]:  # a leaf with text
+                spans += span
+                kinds.append(other)
+        elif kind != _DROP:
+            spans += node.byte_range
+            kinds.append(kind)
+        while not right():
+            if not up():
+                return spans, kinds, units
 
 
 def _is_docstring(node: Any) -> bool:
@@ -347,25 +371,26 @@ def _line_comment_regex(prefixes: tuple[str, ...]) -> re.Pattern[bytes] | None:
     return re.compile(rb"(?:^|(?<=\s))(?:" + alts + rb")[^\n]*", re.MULTILINE)
 
 
-def _fallback_tokens(data: bytes, lang: langs.Language) -> list[tuple[int, int, int]]:
-    """Tokens of a language without a grammar (see DESIGN.md, 'Fallback lexer')."""
+def _fallback_tokens(data: bytes, lang: langs.Language) -> tuple[list[int], list[int]]:
+    """Tokens of a language without a grammar (see DESIGN.md, 'Fallback lexer'): byte
+    ranges flat [start0, end0, start1, ...] and classes, as _tree_sitter_tokens."""
     comment_re = _line_comment_regex(lang.line_comments)
     if comment_re is not None:
         # blank out comments, keeping offsets and newlines
         data = comment_re.sub(lambda m: b" " * len(m.group(0)), data)
-    out: list[tuple[int, int, int]] = []
+    spans: list[int] = []
+    kinds: list[int] = []
     for m in _FALLBACK.finditer(data):
         group = m.lastgroup
         if group in ("ws", "block"):
             continue
-        s, e = m.span()
+        spans += m.span()
         if group == "str":
-            out.append((s, e, langs.STRING))
+            kinds.append(langs.STRING)
         elif group == "num":
-            out.append((s, e, langs.NUMBER))
+            kinds.append(langs.NUMBER)
         elif group == "word":
-            kind = langs.OTHER if m.group(0) in _KEYWORDS else langs.IDENTIFIER
-            out.append((s, e, kind))
+            kinds.append(langs.OTHER if m.group(0) in _KEYWORDS else langs.IDENTIFIER)
         else:
-            out.append((s, e, langs.OTHER))
-    return out
+            kinds.append(langs.OTHER)
+    return spans, kinds
