@@ -76,19 +76,22 @@ def _run_lengths_by_reading(flags: list[bool], breaks: set[int]) -> list[int]:
     return out
 
 
-def _renamed_weights_by_counting(q_names: list[int], s_names: list[int]) -> list[float]:
+def _renamed_weights_by_reading(q_names: list[int], s_names: list[int]) -> list[float]:
+    """Each pair's weight read from renamed_weights' docstring: a pair is its query name's
+    majority when no other pair of that name is more frequent, or as frequent and seen
+    earlier; likewise for its source name."""
     pairs = list(zip(q_names, s_names, strict=True))
-    forward: dict[int, Counter[int]] = {}
-    backward: dict[int, Counter[int]] = {}
-    for a, b in pairs:
-        forward.setdefault(a, Counter())[b] += 1
-        backward.setdefault(b, Counter())[a] += 1
-    best_f = {a: c.most_common(1)[0][0] for a, c in forward.items()}
-    best_b = {b: c.most_common(1)[0][0] for b, c in backward.items()}
-    uses = {a: sum(c.values()) for a, c in forward.items()}
+    count = Counter(pairs)
+    first = {p: pairs.index(p) for p in count}
+
+    def majority(p: tuple[int, int], side: int) -> bool:
+        rivals = [o for o in count if o[side] == p[side] and o != p]
+        return all((count[p], -first[p]) > (count[o], -first[o]) for o in rivals)
+
+    uses = Counter(q_names)
     return [
         (score.RENAMED_WEIGHT if uses[a] > 1 else score.SINGLE_WEIGHT)
-        if best_f[a] == b and best_b[b] == a
+        if majority((a, b), 0) and majority((a, b), 1)
         else score.INCONSISTENT_WEIGHT
         for a, b in pairs
     ]
@@ -106,7 +109,7 @@ def _judge_by_reading(
     weight = [(1.0 if r >= score.EXACT_RUN else score.GLUE_WEIGHT) if e else 0.0
               for e, r in zip(equal, runs, strict=True)]  # fmt: skip
     renamed = [k for k, e in enumerate(equal) if not e]
-    names = _renamed_weights_by_counting(
+    names = _renamed_weights_by_reading(
         [int(q.text_hash[qi[k]]) for k in renamed], [int(s.text_hash[si[k]]) for k in renamed]
     )
     for k, w in zip(renamed, names, strict=True):
@@ -177,7 +180,7 @@ def test_long_runs_are_runs_read_token_by_token() -> None:
         assert score._span_counts(flags, lengths) == counts
 
 
-def test_renamed_weights_both_ways_are_those_of_counting_pairs() -> None:
+def test_renamed_weights_both_ways_are_their_definition_read_pair_by_pair() -> None:
     """Few pairs (counted in dicts) and many (numpy), ties and inconsistent mappings."""
     rng = np.random.default_rng(23)
     sizes = [0, 1, 2, score.FEW_PAIRS - 1, score.FEW_PAIRS, score.FEW_PAIRS + 1, 300]
@@ -187,7 +190,7 @@ def test_renamed_weights_both_ways_are_those_of_counting_pairs() -> None:
         hashes = rng.integers(0, 1 << 32, 2 * names, dtype=np.uint64).astype(np.uint32)
         q = hashes[rng.integers(0, names, n)]
         s = hashes[names + rng.integers(0, names, n)] if trial % 3 else q[::-1].copy()
-        want = _renamed_weights_by_counting(q.tolist(), s.tolist())
+        want = _renamed_weights_by_reading(q.tolist(), s.tolist())
         assert score.renamed_weights(q, s).tolist() == want, (q, s)
 
 
@@ -227,13 +230,10 @@ def test_one_renaming_is_its_former_reading() -> None:
 
 
 def _unit_as_before(units: np.ndarray, a: int, b: int) -> tuple[int, int] | None:
-    if len(units) == 0:
-        return None
-    inside = units[(units[:, 0] <= a) & (units[:, 1] >= b)]
-    if len(inside) == 0:
-        return None
-    narrowest = inside[np.argmin(inside[:, 1] - inside[:, 0])]
-    return int(narrowest[0]), int(narrowest[1])
+    """The narrowest unit holding [a, b), the first listed of the narrowest on a tie."""
+    holding = [(ub - ua, k, (ua, ub)) for k, (ua, ub) in enumerate(units.tolist())
+               if ua <= a and ub >= b]  # fmt: skip
+    return min(holding)[2] if holding else None
 
 
 def test_innermost_unit_is_the_narrowest_holding_the_first_on_a_tie() -> None:
