@@ -9,7 +9,7 @@ import pytest
 
 from attribution.core import align, seeds
 from attribution.core.align import Span
-from attribution.index import store
+from attribution.index import near
 
 SEED, MIN_SPAN = 6, 8
 
@@ -157,7 +157,7 @@ def test_nearest_rows_hold_every_tie_at_the_kth_distance(copies: int) -> None:
     index.add(table)
     queries = np.concatenate([base[:4], rng.integers(0, 256, (3, 8), dtype=np.uint8)])
     k = 8
-    q, rows, dist = store.nearest_rows(index, queries, k)
+    q, rows, dist = near.nearest_rows(index, queries, k)
     bits = np.unpackbits(queries[:, None, :] ^ table[None, :, :], axis=2).sum(axis=2)
     for j in range(queries.shape[0]):
         kth = np.sort(bits[j])[k - 1]

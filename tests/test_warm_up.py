@@ -109,7 +109,7 @@ def _answer_in_child(index_dir: str, code: str, out: Any) -> None:
 
 
 def test_a_forked_child_searches_sketches_on_threads_of_its_own(index_dir: Path) -> None:
-    """The sketch search runs on a thread pool (store._Beside); a child forked after the
+    """The sketch search runs on a thread pool (near._Beside); a child forked after the
     parent has used it inherits no thread and must make its own, not wait forever."""
     code = inspect.getsource(textwrap.dedent)
     with Index(index_dir) as index:

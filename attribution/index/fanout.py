@@ -28,9 +28,10 @@ from attribution.core.config import Config
 from attribution.core.sketch import estimate_jaccard
 from attribution.core.tokenize import TokenStream
 from attribution.index.format import IndexFormatError, read_json, read_manifest
+from attribution.index.near import live_near, top_k
 from attribution.index.segment import SEGMENT_FILE
 from attribution.index.shards import check, segment_path, segment_shard
-from attribution.index.store import LRU, TOKEN_CACHE, top_k
+from attribution.index.store import LRU, TOKEN_CACHE
 
 NAME_CACHE = 1_000_000  # identifier document frequencies kept (then forgotten at once)
 CONTENT_CACHE = 64 << 20  # bytes of blob texts kept
@@ -202,8 +203,8 @@ class FannedIndex:
         parts: list[tuple[np.ndarray, ...]] = []
         for s, (q, h, d, r, live) in enumerate(self._all("near_rows", sketches, k)):
             parts.append((q, self._to_global(s, h), d, r, live))
-        q, blobs, dist, _, live = top_k(parts, k)
-        return q[live], blobs[live], estimate_jaccard(dist[live], sketches.shape[1] * 8)
+        q, blobs, sims = live_near(top_k(parts, k), sketches.shape[1] * 8)
+        return q, blobs, sims
 
     # --- core/search.py's Batched hooks: one round of calls each ---------------------------
     def gather(
@@ -228,9 +229,7 @@ class FannedIndex:
         parts: list[tuple[np.ndarray, ...]] = []
         for s, (q, h, d, r, live) in enumerate(a[1] for a in answers):
             parts.append((q, self._to_global(s, h), d, r, live))
-        q, blobs, dist, _, live = top_k(parts, k)
-        near = (q[live], blobs[live], estimate_jaccard(dist[live], sketches.shape[1] * 8))
-        return posts, near
+        return posts, live_near(top_k(parts, k), sketches.shape[1] * 8)
 
     def _merge_postings(self, parts: list[tuple[np.ndarray, ...]]) -> search.Postings:
         df = np.zeros(parts[0][2].shape[0], dtype=np.int64)

@@ -6,10 +6,9 @@ import contextlib
 import functools
 import gc
 import json
-import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,11 @@ import numpy as np
 
 from attribution.core import search
 from attribution.core.config import Config
-from attribution.core.sketch import estimate_jaccard
 from attribution.core.tokenize import TokenStream
 from attribution.index import codec, shards
 from attribution.index.format import read_manifest
 from attribution.index.integrity import damaged, load_array
+from attribution.index.near import SketchTable, live_near, top_k
 from attribution.index.segment import Segment
 
 TOKEN_CACHE = 2_000_000  # tokens of decoded streams kept per process (about 60 MB)
@@ -67,83 +66,6 @@ def obligations_of(expression: str) -> tuple[str, ...]:
     except ImportError:  # pragma: no cover - the licenses module ships with the core
         return ()
     return tuple(obligations(expression))
-
-
-def _one_omp_thread() -> None:
-    import faiss
-
-    faiss.omp_set_num_threads(1)  # per thread: a new thread would start with every core
-
-
-class _Beside:
-    """Threads of this process that run a query's sketch search beside its k-gram look-up.
-    faiss releases the GIL, so with a second core free the two overlap (the same calls with
-    the same answers; only where they run changes). Re-made in a forked child, which
-    inherits no threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pid = -1
-        self._pool: ThreadPoolExecutor | None = None
-
-    def submit(self, fn: Any, *args: Any) -> Future[Any]:
-        with self._lock:
-            if self._pool is None or self._pid != os.getpid():
-                workers = min(2, os.cpu_count() or 1)
-                self._pool = ThreadPoolExecutor(workers, "attribution-sketch", _one_omp_thread)
-                self._pid = os.getpid()
-            return self._pool.submit(fn, *args)
-
-
-_BESIDE = _Beside()
-
-
-TIE_SPARE = 56  # neighbours asked beyond k + 1: most ties at the k-th distance end within
-
-
-def nearest_rows(index: Any, sketches: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
-    """(query, row, distance) of the rows of a faiss binary index within each query's k
-    nearest distances, ties at the k-th distance all included (faiss picks among them
-    arbitrarily; the caller breaks them by row)."""
-    sk = np.ascontiguousarray(sketches)
-    total = int(index.ntotal)
-    dist, ids = index.search(sk, min(k + 1 + TIE_SPARE, total))
-    dist, ids = dist.astype(np.int64), ids.astype(np.int64)
-    n = sk.shape[0]
-    if total <= k:
-        return np.repeat(np.arange(n), total), ids.ravel(), dist.ravel()
-    tied = dist[:, k] == dist[:, k - 1]
-    clear = np.flatnonzero(~tied)
-    q = [np.repeat(clear, k)]
-    rows, dists = [ids[clear, :k].ravel()], [dist[clear, :k].ravel()]
-    for j in np.flatnonzero(tied).tolist():
-        radius = int(dist[j, k - 1])
-        if dist[j, -1] > radius or dist.shape[1] == total:  # every tied row was returned
-            within = dist[j] <= radius
-            i, d = ids[j, within], dist[j, within]
-        else:  # more ties than asked for: every row that near
-            _, d, i = index.range_search(sk[j : j + 1], radius + 1)
-        q.append(np.full(i.shape[0], j, dtype=np.int64))
-        rows.append(i.astype(np.int64))
-        dists.append(d.astype(np.int64))
-    return np.concatenate(q), np.concatenate(rows), np.concatenate(dists)
-
-
-def top_k(parts: list[tuple[np.ndarray, ...]], k: int) -> tuple[np.ndarray, ...]:
-    """Per query, the first k of (query, handle, distance, row, live) rows in the order
-    (distance, handle, row): the merge of per-segment (or per-shard) nearest rows."""
-    if not parts:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, empty, empty, np.zeros(0, dtype=bool)
-    q, h, d, r, live = (np.concatenate([p[j] for p in parts]) for j in range(5))
-    order = np.lexsort((r, h, d, q))
-    q, h, d, r, live = q[order], h[order], d[order], r[order], live[order]
-    first = np.ones(q.shape[0], dtype=bool)
-    first[1:] = q[1:] != q[:-1]
-    starts = np.flatnonzero(first)
-    rank = np.arange(q.shape[0]) - np.repeat(starts, np.diff(np.append(starts, q.shape[0])))
-    keep = rank < k
-    return q[keep], h[keep], d[keep], r[keep], live[keep]
 
 
 def _ranges(table: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -208,7 +130,7 @@ class Index:
         self.dead = [self._dead_blobs(s) for s in self.segments]
         self._tokens = LRU(TOKEN_CACHE, len)  # decoded token streams, by tokens held
         self._sources = LRU(4096)
-        self._faiss: dict[int, Any] = {}
+        self._faiss: dict[int, SketchTable] = {}
 
     def _load_deletions(self) -> np.ndarray:
         name = self.manifest.get("deletions")
@@ -297,7 +219,7 @@ class Index:
     ) -> tuple[list[search.Postings], tuple[np.ndarray, ...]]:
         """core/search.py's Batched.gather in process (names are not prefetched: name_df
         reads memory-mapped tables)."""
-        near = _BESIDE.submit(self.near, sketches, k) if len(sketches) else None
+        near = self._near_rows(sketches, k, beside=True) if len(sketches) else None
         posts = []
         for view, hashes in asks:
             qidx, blobs, df, live = self.capped(view, hashes, max_df)
@@ -305,7 +227,7 @@ class Index:
         if near is None:
             empty = np.zeros(0, dtype=np.int64)
             return posts, (empty, empty, np.zeros(0))
-        return posts, near.result()
+        return posts, live_near(near(), sketches.shape[1] * 8)
 
     def look_up_round(
         self,
@@ -317,9 +239,9 @@ class Index:
     ) -> tuple[list[tuple[np.ndarray, ...]], tuple[np.ndarray, ...] | None, Any]:
         """A shard's part of a search's first round (index/fanout.py): capped postings per
         ask, the nearest sketch rows and the names' document frequencies."""
-        near = _BESIDE.submit(self.near_rows, sketches, k) if len(sketches) else None
+        near = self._near_rows(sketches, k, beside=True) if len(sketches) else None
         posts = [self.capped(view, hashes, max_df) for view, hashes in asks]
-        return posts, None if near is None else near.result(), self.name_df(names)
+        return posts, None if near is None else near(), self.name_df(names)
 
     def tokens_many(self, blobs: list[int]) -> list[TokenStream]:
         return [self.tokens(b) for b in blobs]
@@ -341,34 +263,41 @@ class Index:
     def near(self, sketches: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The k nearest function sketches of the whole index per query sketch (ties
         broken by blob handle, then row), minus those of removed blobs."""
-        q, blobs, dist, _, live = self.near_rows(sketches, k)
-        sims = estimate_jaccard(dist[live], sketches.shape[1] * 8)
-        return q[live], blobs[live], sims
+        q, blobs, sims = live_near(self.near_rows(sketches, k), sketches.shape[1] * 8)
+        return q, blobs, sims
 
     def near_rows(self, sketches: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
         """(query, blob handle, distance, row, live) of each query's k nearest sketch rows
         in the order (distance, handle, row), removed blobs' included: the same rows
         however the index is split into segments or shards."""
-        parts: list[tuple[np.ndarray, ...]] = []
-        for i, seg in enumerate(self.segments):
-            if seg.sketch.shape[0] == 0:
-                continue
-            q, rows, dist = nearest_rows(self._faiss_index(i), sketches, k)
-            local = np.asarray(seg.sketch_blob[rows], dtype=np.int64)
-            parts.append((q, local + int(self.bases[i]), dist, rows, ~self.dead[i][local]))
-        return top_k(parts, k)
+        return self._near_rows(sketches, k, beside=False)()
 
-    def _faiss_index(self, i: int) -> Any:
-        index = self._faiss.get(i)
-        if index is None:
-            import faiss
+    def _near_rows(
+        self, sketches: np.ndarray, k: int, beside: bool
+    ) -> Callable[[], tuple[np.ndarray, ...]]:
+        """near_rows begun, each part of each segment's table on a thread of its own when
+        beside (near.py); the function returned waits for them and merges."""
+        started = [
+            (i, self._sketch_table(i).search(sketches, k, beside))
+            for i, seg in enumerate(self.segments)
+            if seg.sketch.shape[0]
+        ]
 
-            faiss.omp_set_num_threads(1)  # one query is small: threads cost more than they give
-            sk = np.ascontiguousarray(self.segments[i].sketch)
-            index = faiss.IndexBinaryFlat(sk.shape[1] * 8)
-            index.add(sk)
-            self._faiss[i] = index
-        return index
+        def merge() -> tuple[np.ndarray, ...]:
+            parts: list[tuple[np.ndarray, ...]] = []
+            for i, wait in started:
+                for q, rows, dist in wait():
+                    local = np.asarray(self.segments[i].sketch_blob[rows], dtype=np.int64)
+                    parts.append((q, local + int(self.bases[i]), dist, rows, ~self.dead[i][local]))
+            return top_k(parts, k)
+
+        return merge
+
+    def _sketch_table(self, i: int) -> SketchTable:
+        table = self._faiss.get(i)
+        if table is None:
+            table = self._faiss[i] = SketchTable(self.segments[i].sketch)
+        return table
 
     def tokens(self, blob: int) -> TokenStream:
         seg, local = self._locate(blob)
