@@ -40,7 +40,7 @@ WHOLE_COPY_EVIDENCE = 1.1  # ... renamed, with this much more evidence than an e
 NEAR_IDENTICAL = 0.95  # ... near, with this share of its aligned tokens identical
 NAME_BITS = 20.0  # ... renamed, keeping identical names this surprising (sum of log2 idf)
 NAMED_COPY_EVIDENCE = 0.6  # ... in which case this share of min_tokens of evidence is enough
-FEW_PAIRS = 64  # renamed pairs below which counting them in dicts is cheaper than numpy
+FEW_PAIRS = 96  # renamed pairs below which counting them in dicts is cheaper than numpy
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,7 @@ def renamed_weights(q_names: np.ndarray, s_names: np.ndarray) -> np.ndarray:
 
 def _weights_by_counting(q_names: list[int], s_names: list[int]) -> np.ndarray:
     """renamed_weights of a few pairs, counted in dicts (numpy's calls cost more here)."""
-    pairs = list(zip(q_names, s_names, strict=True))
-    count = Counter(pairs)  # distinct pairs in the order first seen
+    count = Counter(zip(q_names, s_names, strict=True))  # distinct pairs, first seen first
     uses: dict[int, int] = {}
     top_q: dict[int, tuple[int, int]] = {}  # query name -> (count, its top source name)
     top_s: dict[int, tuple[int, int]] = {}
@@ -131,7 +130,8 @@ def _weights_by_counting(q_names: list[int], s_names: list[int]) -> np.ndarray:
         else INCONSISTENT_WEIGHT
         for a, b in count
     }
-    return np.array(list(map(weight.__getitem__, pairs)), dtype=np.float64)
+    each = map(weight.__getitem__, zip(q_names, s_names, strict=True))
+    return np.fromiter(each, dtype=np.float64, count=len(q_names))
 
 
 def _majority(key: np.ndarray, count: np.ndarray, first: np.ndarray) -> np.ndarray:
