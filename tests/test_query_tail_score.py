@@ -248,6 +248,28 @@ def test_innermost_unit_is_the_narrowest_holding_the_first_on_a_tie() -> None:
             assert matchtype._unit(stream, a, b) == _unit_as_before(stream.units, a, b)
 
 
+def _scopes_as_before(q: TokenStream, at: np.ndarray) -> np.ndarray:
+    scope = np.full(len(at), -1, np.int64)
+    units = q.units
+    if len(units) == 0 or len(at) == 0:
+        units = units[:0]
+    else:
+        units = units[(units[:, 1] > at.min()) & (units[:, 0] <= at.max())]
+    for k in np.argsort(units[:, 0] - units[:, 1], kind="stable").tolist():
+        scope[(at >= units[k, 0]) & (at < units[k, 1])] = k
+    return scope
+
+
+def test_scopes_are_their_former_reading() -> None:
+    rng = np.random.default_rng(28)
+    for _ in range(500):
+        n = int(rng.integers(1, 120))
+        text, kind = _code(rng, n)
+        q = _stream(text, kind, _units(rng, n, int(rng.integers(0, 8))))
+        at = np.sort(rng.choice(n, int(rng.integers(0, n + 1)), replace=False))
+        assert np.array_equal(matchtype._scopes(q, at), _scopes_as_before(q, at))
+
+
 def _members_as_before(s: TokenStream, at: np.ndarray, changed: np.ndarray) -> np.ndarray:
     text = s.text_hash
     before = np.where(at > 0, text[np.maximum(at - 1, 0)], 0)
@@ -288,7 +310,7 @@ def _renaming_as_before(q: TokenStream, s: TokenStream, qi: np.ndarray, si: np.n
     if not bool(changed.any()):
         return False
     member = _members_as_before(s, sn, changed)
-    role = matchtype._scopes(q, qn) * 2 + member
+    role = _scopes_as_before(q, qn) * 2 + member
     for r in np.unique(role).tolist():
         pairs = Counter(zip(qh[role == r].tolist(), sh[role == r].tolist(), strict=True))
         if not _one_renaming_as_before(pairs):

@@ -256,11 +256,10 @@ def _scopes(q: TokenStream, at: np.ndarray) -> np.ndarray:
     scope = np.full(len(at), -1, np.int64)
     units = q.units
     if len(units) == 0 or len(at) == 0:
-        units = units[:0]
-    else:
-        units = units[(units[:, 1] > at.min()) & (units[:, 0] <= at.max())]
-    for k in np.argsort(units[:, 0] - units[:, 1], kind="stable").tolist():  # widest first
-        scope[(at >= units[k, 0]) & (at < units[k, 1])] = k
+        return scope
+    near = units[(units[:, 1] > at.min()) & (units[:, 0] <= at.max())].tolist()
+    for k, (a, b) in sorted(enumerate(near), key=lambda u: u[1][0] - u[1][1]):  # widest first
+        scope[(at >= a) & (at < b)] = k
     return scope
 
 
