@@ -61,3 +61,26 @@ def test_shared_run_of_w_plus_k_minus_1_tokens_shares_a_fingerprint():
         fa = set(fingerprints(a, k, w)[0].tolist())
         fb = set(fingerprints(b, k, w)[0].tolist())
         assert fa & fb
+
+
+def test_kgram_hash_is_the_mixed_polynomial_hash_of_its_tokens():
+    """Every stored fingerprint is this value: the hash read token by token, in Python
+    integers modulo 2**64 (splitmix64's finaliser, then the high 32 bits)."""
+    mask = (1 << 64) - 1
+
+    def plain(gram: list[int]) -> int:
+        acc = 0
+        for t in gram:
+            acc = (acc * 0x9E3779B97F4A7C15 + t) & mask
+        x = (acc + len(gram)) & mask
+        x ^= x >> 30
+        x = (x * 0xBF58476D1CE4E5B9) & mask
+        x ^= x >> 27
+        x = (x * 0x94D049BB133111EB) & mask
+        return (x ^ (x >> 31)) >> 32
+
+    a = tokens(40)
+    for k in (1, 6, 12):
+        want = [plain(a[i : i + k].tolist()) for i in range(a.shape[0] - k + 1)]
+        assert kgram_hashes(a, k).tolist() == want
+        assert a.dtype == np.uint32 and kgram_hashes(a.astype(np.int64), k).tolist() == want

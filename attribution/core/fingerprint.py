@@ -17,11 +17,12 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: spreads the bits of a polynomial hash."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
+    x ^= x >> np.uint64(30)  # in place: callers hand over arrays of their own
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    x ^= x >> np.uint64(31)
+    return x
 
 
 def kgram_hashes(tokens: np.ndarray, k: int) -> np.ndarray:
@@ -30,11 +31,13 @@ def kgram_hashes(tokens: np.ndarray, k: int) -> np.ndarray:
     if n <= 0:
         return np.zeros(0, dtype=np.uint32)
     t = tokens.astype(np.uint64)
-    acc = np.zeros(n, dtype=np.uint64)
+    acc = t[:n].copy()
     with np.errstate(over="ignore"):
-        for j in range(k):
-            acc = acc * _BASE + t[j : j + n]
-        acc = _mix(acc + np.uint64(k))
+        for j in range(1, k):  # in place: a source of 100,000 tokens is 800 kB a pass
+            acc *= _BASE
+            acc += t[j : j + n]
+        acc += np.uint64(k)
+        acc = _mix(acc)
     return (acc >> np.uint64(32)).astype(np.uint32)
 
 
