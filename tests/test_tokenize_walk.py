@@ -308,7 +308,7 @@ def test_snippets_cut_anywhere(language):
     lines = REAL[language].splitlines(keepends=True)
     for a in range(0, len(lines), 2):
         snippet = b"".join(lines[a : a + 7])
-        blanked = tok._skip_open_comment(snippet, language)
+        blanked, _ = tok._skip_open_comment(snippet, language)
         assert len(blanked) == len(snippet)
         assert_same(blanked, language, tok.tokenize_snippet(snippet, language))
 

@@ -115,8 +115,13 @@ def tokenize(data: bytes | str, language: str) -> TokenStream:
     """Tokenize source text in a known language (tree-sitter, or the fallback lexer)."""
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
+    return _tokenize(data, language, None)
+
+
+def _tokenize(data: bytes, language: str, root: Any) -> TokenStream:
+    """tokenize, root the syntax tree of data when parsed already (None: not)."""
     if langs.has_grammar(language):
-        spans, kinds, units = _tree_sitter_tokens(data, language)
+        spans, kinds, units = _tree_sitter_tokens(data, language, root)
     else:
         spans, kinds = _fallback_tokens(data, langs.LANGUAGES[language])
         units = []
@@ -130,20 +135,22 @@ def tokenize_snippet(data: bytes | str, language: str) -> TokenStream:
     tail of a string or as comment words."""
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
-    return tokenize(_skip_open_comment(data, language), language)
+    data, root = _skip_open_comment(data, language)
+    return _tokenize(data, language, root)
 
 
 _DOCSTRING_QUOTES = (b'"""', b"'''")
 
 
-def _skip_open_comment(data: bytes, language: str) -> bytes:
+def _skip_open_comment(data: bytes, language: str) -> tuple[bytes, Any]:
     """The snippet with the comment it starts inside blanked, when the first comment end
     (`*/` before any `/*`) or the first triple quote that the parser takes for a string's
     start reads as a comment's or docstring's end, and blanking up to it parses with less
     damage than the snippet as it is. A `*/` in a regular expression or a string, and a
-    triple quote in a comment, a string or after a `def` header, stay as they are."""
+    triple quote in a comment, a string or after a `def` header, stay as they are. With
+    the snippet, its syntax tree when this parsed it (None when it did not)."""
     if not langs.has_grammar(language):
-        return data
+        return data, None
     quotes = [q for q in _DOCSTRING_QUOTES if language == "python" and data.count(q) % 2]
     closers = [
         (close, len(closer))
@@ -151,7 +158,7 @@ def _skip_open_comment(data: bytes, language: str) -> bytes:
         if 0 <= (close := data.find(closer.encode())) < _find_or_end(data, opener.encode())
     ]
     if not quotes and not closers:
-        return data  # the common case: no parse here
+        return data, None  # the common case: no parse here
     root = _parse(data, language)
     ends = [close + n for close, n in closers if _ends_a_comment(data, close)]
     for q in quotes:
@@ -161,9 +168,10 @@ def _skip_open_comment(data: bytes, language: str) -> bytes:
     damage = _damage(root)
     for end in sorted(ends):
         blanked = _blank(data, 0, end)
-        if _damage(_parse(blanked, language)) < damage:
-            return blanked
-    return data
+        tree = _parse(blanked, language)
+        if _damage(tree) < damage:
+            return blanked, tree
+    return data, root
 
 
 def _find_or_end(data: bytes, text: bytes) -> int:
@@ -298,13 +306,14 @@ def _grammar(language: str) -> _Grammar:
 
 
 def _tree_sitter_tokens(
-    data: bytes, language: str
+    data: bytes, language: str, root: Any = None
 ) -> tuple[list[int], list[int], list[tuple[int, int]]]:
     """Leaves of the syntax tree (literals and identifiers whole), without comments:
     their byte ranges flat [start0, end0, start1, ...], their classes, and the byte
-    ranges of the units (functions, methods) in the order they open."""
+    ranges of the units (functions, methods) in the order they open. root: the syntax
+    tree of data, when parsed already."""
     g = _grammar(language)
-    cursor = g.parser.parse(data).walk()
+    cursor = (root if root is not None else g.parser.parse(data).root_node).walk()
     down, right, up = cursor.goto_first_child, cursor.goto_next_sibling, cursor.goto_parent
     atomic, unit_kinds, statements = g.classes.get, g.units, g.statements
     spans: list[int] = []
