@@ -503,4 +503,4 @@ def _closest_first(
 
 def _plain_lines(data: bytes, first: int, last: int) -> list[bytes]:
     """Lines first..last (1-based, inclusive) of data, their white space collapsed."""
-    return [b" ".join(line.split()) for line in data.split(b"\n")[first - 1 : last]]
+    return [b" ".join(line.split()) for line in data.split(b"\n", last)[first - 1 : last]]
