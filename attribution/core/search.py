@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from attribution.core import align, sketch
+from attribution.core.arrays import distinct
 from attribution.core.config import Config
 from attribution.core.explain import MAX_ORIGINS, authority, closest_first, explain
 from attribution.core.fingerprint import kgram_hashes
@@ -269,7 +270,7 @@ def _look_up(
         df = df_hash[qidx]
         keep = df <= cfg.max_df
         rare_hit.append(blobs[df <= cfg.rare_df])
-        key = np.unique(blobs[keep].astype(np.int64) * (n + 1) + qidx[keep])
+        key = distinct(blobs[keep].astype(np.int64) * (n + 1) + qidx[keep])
         uniq, counts = np.unique(key // (n + 1), return_counts=True)
         hit_blobs.append(uniq)
         hit_weights.append(weight * counts)
@@ -295,7 +296,7 @@ def _gather(
     sketches = _query_sketches(query, cfg)
     gather = getattr(index, "gather", None)
     if gather is not None:
-        names = np.unique(query.text_hash[query.kind == IDENTIFIER])
+        names = distinct(query.text_hash[query.kind == IDENTIFIER])
         result: tuple[list[Postings], tuple[np.ndarray, np.ndarray, np.ndarray]]
         result = gather(asks, max(cfg.max_df, cfg.rare_df), sketches, NEAR_K, names)
         return result
@@ -380,7 +381,7 @@ def shared_name_bits(
     qi = np.concatenate([np.arange(sp.qa, sp.qb) for sp in chain])
     si = np.concatenate([np.arange(sp.sa, sp.sb) for sp in chain])
     kept = (query.text_hash[qi] == source.text_hash[si]) & (query.kind[qi] == IDENTIFIER)
-    names = np.unique(query.text_hash[qi[kept]])
+    names = distinct(query.text_hash[qi[kept]])
     known = index.name_df(names) if names.size else None
     if known is None:
         return 0.0

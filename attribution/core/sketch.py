@@ -15,6 +15,7 @@ from functools import cache
 
 import numpy as np
 
+from attribution.core.arrays import distinct
 from attribution.core.fingerprint import kgram_hashes
 
 _SEED = 1
@@ -42,7 +43,7 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 def shingles(abstract_tokens: np.ndarray, size: int) -> np.ndarray:
     """The set of shingle hashes (k-grams of the abstracted view) of a token range."""
-    return np.unique(kgram_hashes(abstract_tokens, size))
+    return distinct(kgram_hashes(abstract_tokens, size))
 
 
 def minhash(shingle_set: np.ndarray, num_perm: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Any, cast
 import numpy as np
 
 from attribution.core import languages as langs
+from attribution.core.arrays import distinct
 
 # Hashes of the classes in the abstracted view (fixed, so indexes stay comparable).
 _CLASS_HASH = np.array(
@@ -53,7 +54,7 @@ class TokenStream:
 
     def identifiers(self) -> np.ndarray:
         """The distinct exact-view hashes of the stream's identifiers (sorted uint32)."""
-        return np.unique(self.text_hash[self.kind == langs.IDENTIFIER])
+        return distinct(self.text_hash[self.kind == langs.IDENTIFIER])
 
     def slice(self, a: int, b: int) -> TokenStream:
         """Tokens a..b-1 (units that fall inside are kept, shifted)."""

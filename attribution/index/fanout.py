@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from attribution.core import search
+from attribution.core.arrays import distinct
 from attribution.core.config import Config
 from attribution.core.sketch import estimate_jaccard
 from attribution.core.tokenize import TokenStream
@@ -70,9 +71,7 @@ def likely_candidates(
         for j, (qidx, local, _, _) in enumerate(posts):
             keep = df[j][qidx] <= config.max_df
             n = df[j].shape[0] + 1
-            blobs, hits = np.unique(
-                np.unique(local[keep] * n + qidx[keep]) // n, return_counts=True
-            )
+            blobs, hits = np.unique(distinct(local[keep] * n + qidx[keep]) // n, return_counts=True)
             keys.append((shard << 40) + blobs)
             scores.append(VIEW_WEIGHTS[j] * hits)
             rare.append((shard << 40) + local[df[j][qidx] <= config.rare_df])
