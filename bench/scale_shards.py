@@ -8,8 +8,9 @@ unsharded index in process and the 4-shard index in process (both in one query p
 of their own, warmed up as the services warm up, each answer timed inside it), the
 4-shard index through
 `attribution serve` (gunicorn, HTTP) and through Ray Serve (HTTP): p50/p99 per
-configuration, and whether the answers are identical. The load average is recorded
-before and after each step: the machine is shared.
+configuration, and whether the answers are identical; for the HTTP configurations also
+the service's own time (the answers' elapsed_ms) and what the client saw beyond it.
+The load average is recorded before and after each step: the machine is shared.
 
     .venv/bin/python bench/scale_shards.py [--out bench/results/scale_shards.json]
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import shutil
@@ -271,6 +273,7 @@ def _measure(
         for code, name in qs[:5]:
             ask(code, name)  # warm up: caches, connections
     times: dict[str, list[float]] = {k: [] for k in configs}
+    engine: dict[str, list[float]] = {k: [] for k in configs}  # the answers' elapsed_ms
     differ = 0
     kept = []
     errors = dict.fromkeys(configs, 0)
@@ -282,7 +285,7 @@ def _measure(
             result = ask(code, name)
             # in process: the time its own process took; through HTTP: as a client sees it
             times[label].append(result.pop("_ms", (time.perf_counter() - t) * 1000))
-            result.pop("elapsed_ms", None)
+            engine[label].append(result.pop("elapsed_ms", math.nan))
             errors[label] += "http_status" in result
             answers.append(json.dumps(result, sort_keys=True))
         differ += len(set(answers)) > 1
@@ -293,14 +296,23 @@ def _measure(
     out["answers_differing"] = differ
     out["load_avg_before"], out["load_avg_after"] = before, _load()
     for label, ms in times.items():
-        ms.sort()
-        out[label] = {
-            "p50_ms": round(statistics.median(ms), 2),
-            "p99_ms": round(ms[round(0.99 * (len(ms) - 1))], 2),
-            "mean_ms": round(statistics.fmean(ms), 2),
-            "http_errors": errors[label],
-        }
+        # the service's own time (its answers' elapsed_ms) and what the client saw beyond it
+        inside = [e for e in engine[label] if not math.isnan(e)]
+        beyond = [m - e for m, e in zip(ms, engine[label], strict=True) if not math.isnan(e)]
+        out[label] = {**_percentiles(ms), "http_errors": errors[label]}
+        if inside and "HTTP" in label:
+            out[label]["engine"] = _percentiles(inside)
+            out[label]["beyond_engine"] = _percentiles(beyond)
     return out
+
+
+def _percentiles(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    return {
+        "p50_ms": round(statistics.median(ms), 2),
+        "p99_ms": round(ms[round(0.99 * (len(ms) - 1))], 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+    }
 
 
 def _args() -> argparse.Namespace:
