@@ -19,7 +19,10 @@ process) and the functions taking most of their time listed.
 
     .venv/bin/python bench/query_tail.py --before /work/oldtree-g \\
         --index 1m=/work/scale1m/idx-1 --index corpus=DIR [--passes 2] [--profile 4] \\
-        [--run "what this run is"]
+        [--windows 300] [--run "what this run is"]
+
+`--windows N` answers bench/scale_shards.py's N corpus windows instead of the scale
+benchmark's latency queries (those whose language the query file format knows).
 """
 
 from __future__ import annotations
@@ -254,12 +257,34 @@ def _profile(trees: dict[str, Path], index_dir: str, args: Any, qs: list[Any],
     return out
 
 
+def write_windows(n: int) -> Path:
+    """bench/scale_shards.py's n corpus windows (10-60 lines of indexed files, a third
+    renamed) as query lines, those of a language the query file format knows."""
+    from attrbench.generate import EXTENSIONS
+    from scale_shards import queries
+
+    from attribution.core.languages import language_for_path
+
+    path = QUERIES.with_name(f"corpus-windows-{n}.jsonl")
+    with path.open("w") as f:
+        for i, (code, name) in enumerate(queries(n)):
+            language = language_for_path(name)
+            if language in EXTENSIONS:
+                line = {"id": f"W{i:03d}", "kind": "window", "transform": "window"}
+                line.update(language=language, code=code, lines=len(code.splitlines()))
+                f.write(json.dumps({**line, "truth": {"path": name}}) + "\n")
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, required=True, help="checkout of the old code")
     parser.add_argument("--after", type=Path, default=ROOT, help="checkout of the new code")
     parser.add_argument("--index", action="append", required=True, help="LABEL=DIR")
     parser.add_argument("--queries", type=Path, default=QUERIES)
+    parser.add_argument(
+        "--windows", type=int, default=0, help="instead: N corpus windows (bench/scale_shards.py)"
+    )
     parser.add_argument("--passes", type=int, default=2)
     parser.add_argument("--note", default="", help="what the two trees are, for the record")
     parser.add_argument("--profile", type=int, default=0, help="slowest queries to profile")
@@ -272,6 +297,8 @@ def main() -> int:
     if not (args.before / "attribution").is_dir():
         parser.error(f"--before {args.before}: not a checkout of this repository")
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
+    if args.windows:
+        args.queries = write_windows(args.windows)
     run: dict[str, Any] = {
         "run": {"label": args.run, "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]},
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
