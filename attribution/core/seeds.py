@@ -92,8 +92,9 @@ def _pairs(
     inside = hit <= src.size[group] - seed_tokens  # a k-gram within one source
     maybe, group, hit = maybe[inside], group[inside], hit[inside]
     order, q_sorted = seeds.order, seeds.sorted
-    lo = np.searchsorted(q_sorted, sh[maybe], side="left")
-    hi = np.searchsorted(q_sorted, sh[maybe], side="right")
+    wanted = sh[maybe]
+    lo = np.searchsorted(q_sorted, wanted, side="left")
+    hi = np.searchsorted(q_sorted, wanted, side="right")
     found = hi > lo
     group, hit, lo, hi = group[found], hit[found], lo[found], hi[found]
     # drop seeds that occur too often on either side (repetitive code: tables, padding):
