@@ -68,7 +68,8 @@ class Judgement:
     score: float
 
 
-def _pairs(chain: list[Span]) -> tuple[np.ndarray, np.ndarray]:
+def chain_pairs(chain: list[Span]) -> tuple[np.ndarray, np.ndarray]:
+    """The aligned (query position, source position) pairs of a chain, in order."""
     if len(chain) == 1:
         sp = chain[0]
         return np.arange(sp.qa, sp.qb), np.arange(sp.sa, sp.sb)
@@ -164,7 +165,7 @@ def judge(
 
     rare_* mark the query tokens covered by a k-gram that is not boilerplate in that view;
     pairs elsewhere are no evidence (a getter matches thousands of files)."""
-    qi, si = _pairs(chain)
+    qi, si = chain_pairs(chain)
     qh, sh = q.text_hash[qi], s.text_hash[si]
     equal = qh == sh
     lengths = [len(sp) for sp in chain]

@@ -25,7 +25,7 @@ from attribution.core.languages import (
     language_for_path,
 )
 from attribution.core.obligations import compatible
-from attribution.core.score import Judgement, accepted, judge
+from attribution.core.score import Judgement, accepted, chain_pairs, judge
 from attribution.core.tokenize import TokenStream, tokenize_snippet
 
 VIEWS = ("exact", "abstract")
@@ -378,8 +378,7 @@ def shared_name_bits(
     """How surprising the identifiers a chain keeps identical are: the sum, over distinct
     names, of log2(blobs / blobs holding the name). `self`, `i` and `err` say nothing; a
     kept attribute or API name that few files use says much (0 when the index cannot tell)."""
-    qi = np.concatenate([np.arange(sp.qa, sp.qb) for sp in chain])
-    si = np.concatenate([np.arange(sp.sa, sp.sb) for sp in chain])
+    qi, si = chain_pairs(chain)
     kept = (query.text_hash[qi] == source.text_hash[si]) & (query.kind[qi] == IDENTIFIER)
     names = distinct(query.text_hash[qi[kept]])
     known = index.name_df(names) if names.size else None
