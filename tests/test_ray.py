@@ -1,7 +1,8 @@
 """The Ray paths in Ray's local mode on 2 CPUs, over a slice of the shared corpus: the
-build (with a worker lost mid-task and a resumed build) and Ray Serve give the answers
-of the local sharded build; a damaged shard is a 503 naming it; an unreachable cluster
-is one line. One Ray session for the module (Ray takes a while to start)."""
+build (with a worker lost mid-task and a resumed build) and Ray Serve, in both its
+layouts, give the answers of the local sharded build; a damaged shard is a 503 naming
+it; an unreachable cluster is one line. One Ray session for the module (Ray takes a
+while to start)."""
 
 from __future__ import annotations
 
@@ -99,29 +100,44 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return err.code, json.loads(err.read())
 
 
+@pytest.mark.parametrize(
+    ("per", "deployments"),
+    [(None, {"router"}), (2, {"router", "shards-000-001", "shards-002-003"})],
+    ids=["router-holds-every-shard", "two-groups"],
+)
 def test_ray_serve_answers_as_the_index_and_503_names_a_damaged_shard(
-    session: Any, data: dict[str, Any]
+    session: Any, data: dict[str, Any], per: int | None, deployments: set[str]
 ) -> None:
+    """On 2 CPUs the router holds every shard and answers in process (no shard
+    deployment); with 2 shards per replica its queries go to two groups in rounds."""
+    from ray import serve
+
     from attribution.web.ray_serve import deploy
 
-    root = data["work"] / "served"
+    root = data["work"] / f"served-{per}"
     shutil.copytree(data["local"], root)
-    url = deploy(root, port=_free_port(), cpus_per_replica=0.1, settings={"env": {}})
-    queries = windows(data["rows"], 12, seed=5)
-    with Index(root) as index:
-        for code, name in queries:
-            expected = attribute(code, index, filename=name)
-            status, got = _post(url + "v1/attribute", {"code": code, "filename": name})
-            assert status == 200
-            expected.pop("elapsed_ms"), got.pop("elapsed_ms")
-            assert got == json.loads(json.dumps(expected))
-    shutil.rmtree(root / "shards" / "002")
-    write_manifest(root, read_manifest(root))
-    code, name = queries[0]
-    status, got = _post(url + "v1/attribute", {"code": code, "filename": name})
-    assert status == 503
-    assert got["error"]["code"] == "index_unavailable"
-    assert "shard 2 of 4" in got["error"]["message"] and str(root) not in got["error"]["message"]
+    try:
+        url = deploy(root, port=_free_port(), cpus_per_replica=0.1, settings={"env": {}},
+                     shards_per_replica=per)  # fmt: skip
+        assert set(serve.status().applications["attribution"].deployments) == deployments
+        queries = windows(data["rows"], 12, seed=5)
+        with Index(root) as index:
+            for code, name in queries:
+                expected = attribute(code, index, filename=name)
+                status, got = _post(url + "v1/attribute", {"code": code, "filename": name})
+                assert status == 200
+                expected.pop("elapsed_ms"), got.pop("elapsed_ms")
+                assert got == json.loads(json.dumps(expected))
+        shutil.rmtree(root / "shards" / "002")
+        write_manifest(root, read_manifest(root))
+        code, name = queries[0]
+        status, got = _post(url + "v1/attribute", {"code": code, "filename": name})
+        assert status == 503
+        assert got["error"]["code"] == "index_unavailable"
+        message = got["error"]["message"]
+        assert "shard 2 of 4" in message and str(root) not in message
+    finally:
+        serve.shutdown()  # the next layout starts its own Serve instance on its own port
 
 
 def test_an_unreachable_ray_cluster_is_one_line_and_writes_nothing(

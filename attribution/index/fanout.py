@@ -10,7 +10,7 @@ ShardUnavailable naming it: never a partial answer.
 A search asks in rounds: its look-up (postings, neighbours, names' frequencies) in one,
 its candidates' tokens and sources in another, and, when some match has copies to
 order, the found blobs' texts in a third. A round is one call per shard, or, when
-`call` has a `round` method (web/ray_serve.py: several shards per replica), one call
+`call` has a `round` method (web/ray_serve.py: groups of shards per replica), one call
 per server holding some of the shards asked.
 """
 
@@ -24,9 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from attribution.core import search
-from attribution.core.arrays import distinct
 from attribution.core.config import Config
-from attribution.core.sketch import estimate_jaccard
 from attribution.core.tokenize import TokenStream
 from attribution.index.format import IndexFormatError, read_json, read_manifest
 from attribution.index.near import live_near, top_k
@@ -50,49 +48,6 @@ class Pending(Protocol):
 # call.round([(shard, method, args), ...]) -> [Pending, ...], when present, sends a round
 Call = Callable[..., Pending]
 Request = tuple[int, str, tuple[Any, ...]]
-
-
-VIEW_WEIGHTS = (2.0, 1.0)  # an exact k-gram hit weighs 2, an abstracted one 1 (core/search.py)
-
-
-def likely_candidates(
-    answers: dict[int, Any], config: Config, bits: int, count: int
-) -> list[tuple[int, int]]:
-    """The (shard, own blob) a search will most likely align, from its shards'
-    look_up_round answers, chosen as core/search.py chooses candidates (k-grams held by at
-    most max_df of these shards' blobs, weighted by view; close sketch neighbours; the
-    ratio to the best and the minimum score). A guess made beside the shards so that
-    their tokens and sources travel with the look-up (the search's very candidates when
-    these shards are the whole index): it decides what is sent early, never an answer."""
-    keys, scores, rare = [], [], []
-    views = len(next(iter(answers.values()))[0])
-    df = [sum(a[0][j][2] for a in answers.values()) for j in range(views)]
-    for shard, (posts, near, _) in answers.items():
-        for j, (qidx, local, _, _) in enumerate(posts):
-            keep = df[j][qidx] <= config.max_df
-            n = df[j].shape[0] + 1
-            blobs, hits = np.unique(distinct(local[keep] * n + qidx[keep]) // n, return_counts=True)
-            keys.append((shard << 40) + blobs)
-            scores.append(VIEW_WEIGHTS[j] * hits)
-            rare.append((shard << 40) + local[df[j][qidx] <= config.rare_df])
-        if near is not None:
-            _, local, dist, _, live = near
-            sims = estimate_jaccard(dist, bits)
-            close = live & (sims >= config.near_threshold)
-            keys.append((shard << 40) + local[close])
-            scores.append(-sims[close] * config.k)  # negative: a neighbour's score is a max
-    blobs, inverse = np.unique(np.concatenate(keys), return_inverse=True)
-    every = np.concatenate(scores)
-    score = np.bincount(inverse, weights=np.where(every > 0, every, 0), minlength=blobs.size)
-    np.maximum.at(score, inverse, -np.minimum(every, 0))
-    order = np.argsort(-score, kind="stable")[:count]
-    best, top = blobs[order], score[order]
-    if best.size:
-        ok = top >= search.CANDIDATE_RATIO * top[0]
-        best = best[
-            ok & ((top >= search.MIN_CANDIDATE_SCORE) | np.isin(best, np.concatenate(rare)))
-        ]
-    return [(int(b) >> 40, int(b) & ((1 << 40) - 1)) for b in best]
 
 
 class FannedIndex:
@@ -140,18 +95,7 @@ class FannedIndex:
             pending = list(batch(requests))
         else:
             pending = [self._call(shard, method, *args) for shard, method, args in requests]
-        answers = [self._wait(r[0], p) for r, p in zip(requests, pending, strict=True)]
-        for p in pending:
-            self._keep(getattr(p, "prefetched", list)())
-        return answers
-
-    def _keep(self, sent: list[tuple[int, list[int], list[Any], list[Any]]]) -> None:
-        """Tokens and sources a shard server sent ahead (likely_candidates), cached."""
-        for shard, local, tokens, sources in sent:
-            handles = self._to_global(shard, np.asarray(local, dtype=np.int64)).tolist()
-            for blob, stream, found in zip(handles, tokens, sources, strict=True):
-                self._tokens.get_or(blob, lambda v=stream: v)
-                self._sources.get_or(blob, lambda v=found: v)
+        return [self._wait(r[0], p) for r, p in zip(requests, pending, strict=True)]
 
     def _all(self, method: str, *args: Any) -> list[Any]:
         return self._round([(s, method, args) for s in range(self.n_shards)])

@@ -1,21 +1,26 @@
 """`attribution serve --engine ray`: a sharded index on Ray Serve.
 
-One deployment per group of shards (`shard-NNN`, or `shards-NNN-MMM` when a replica
-holds several: `shards_per_replica`; each replica holds `Index(root, shard=s)` of its
-shards, re-opened when the root manifest changes) and a router deployment that runs the
-very Flask app of `attribution serve` (the same API, errors and page) with its queries
-on a FannedIndex whose rounds of calls go to the shard deployments, one call per group
-asked. Adding replicas adds capacity; Ray Serve spreads replicas over the cluster's
-machines. Every process needs the index directory on a file system they share. A shard
-that fails or does not answer within the query budget makes the answer a 503 naming it.
+A router deployment runs the very Flask app of `attribution serve` (the same API, errors
+and page). Its replicas each hold the whole index, as a `serve` worker does, re-opened
+when the root manifest changes; how its queries are answered depends on how many shards
+a replica holds (`shards_per_replica`; by default as many as it takes to fit a replica
+per group of shards in the cluster's CPUs, less one for the router: on 2 CPUs, all of
+them):
 
-A Ray Serve call costs milliseconds whatever it carries (bench/ray_serve_rounds.py), so
-by default a replica holds as many shards as it takes to fit the shard replicas in the
-cluster's CPUs, less one for the router: on 2 CPUs, all 4 shards of an index in one
-replica, a round of a search one call. A replica holding every shard also sends the
-likely candidates' tokens and sources with the look-up (fanout.likely_candidates: the
-search's own candidates then), so a search costs one round, two when a match has copies
-whose texts order them; with several groups, the candidates' tokens take a round too.
+- **one group** (a replica holds every shard): the router answers each query itself,
+  in one process, exactly as `serve` does on a sharded index. No shard deployment is
+  made; replicas of the router add capacity. A Ray Serve call costs milliseconds
+  whatever it carries (bench/ray_serve_rounds.py): this spares the hop and the process.
+- **several groups**: one deployment per group (`shard-NNN`, or `shards-NNN-MMM`; each
+  replica holds `Index(root, shard=s)` of its shards, re-opened as the router's index
+  is), and the router's queries run on a FannedIndex whose rounds of calls go to them,
+  one call per group asked: a look-up, the candidates' tokens and sources, and the
+  found blobs' texts when a match has copies to order.
+
+Adding replicas adds capacity; Ray Serve spreads replicas over the cluster's machines.
+Every process needs the index directory on a file system they share. A shard that is
+missing or damaged, fails or does not answer within the query budget makes the answer a
+503 naming it, never a partial answer.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from attribution.index.fanout import FannedIndex, Request, likely_candidates
+from attribution.index.fanout import FannedIndex, Request
 from attribution.index.format import read_manifest
 from attribution.index.ray_build import connect
 from attribution.index.shards import check
@@ -44,38 +49,15 @@ class ShardServer:
     def __init__(self, root: str, shards: list[int]) -> None:
         self.refs = {s: IndexRef(root, opener=_shard_opener(s)) for s in shards}
 
-    def round(self, requests: list[Request], ahead: bool = False) -> tuple[list[Any], list[Any]]:
-        """Each request's (True, answer), or (False, why) when its shard failed; and, for a
-        round of look-ups with `ahead`, the likely candidates' tokens and sources."""
+    def round(self, requests: list[Request]) -> list[tuple[bool, Any]]:
+        """Each request's (True, answer), or (False, why) when its shard failed."""
         out: list[tuple[bool, Any]] = []
         for shard, method, args in requests:
             try:
                 out.append((True, getattr(self.refs[shard].get(), method)(*args)))
             except Exception as err:  # named by the router: "shard s of n did not answer"
                 out.append((False, f"{type(err).__name__}: {err}"))
-        if not ahead or not all(ok for ok, _ in out):
-            return out, []
-        return out, self._ahead(requests, [answer for _, answer in out])
-
-    def _ahead(self, requests: list[Request], answers: list[Any]) -> list[Any]:
-        """(shard, own blobs, their tokens, their sources) of likely_candidates."""
-        config = self.refs[requests[0][0]].get().config
-        sketches = requests[0][2][2]
-        bits = sketches.shape[1] * 8 if len(sketches) else 0
-        looked = {r[0]: a for r, a in zip(requests, answers, strict=True)}
-        likely = likely_candidates(looked, config, bits, config.max_candidates)
-        by_shard: dict[int, list[int]] = {}
-        for shard, local in likely:
-            by_shard.setdefault(shard, []).append(local)
-        return [
-            (
-                s,
-                local,
-                self.refs[s].get().tokens_many(local),
-                self.refs[s].get().sources_many(local),
-            )
-            for s, local in by_shard.items()
-        ]
+        return out
 
 
 def _shard_opener(shard: int) -> Any:
@@ -93,18 +75,13 @@ class ShardCalls:
         return self.round([(shard, method, args)])[0]
 
     def round(self, requests: list[Request]) -> list[_Answer]:
-        """One call per group; a round of look-ups to a single group asks the likely
-        candidates' tokens and sources to come with it (ShardServer._ahead)."""
+        """One call per group asked."""
         by_group: dict[int, list[int]] = {}
         for i, (shard, _, _) in enumerate(requests):
             by_group.setdefault(self.group_of[shard], []).append(i)
-        # one server holding every shard guesses the candidates as the search will choose
-        # them; several would each send their own guesses (many times the tokens needed)
-        ahead = len(self.handles) == 1 and all(m == "look_up_round" for _, m, _ in requests)
         out: list[_Answer] = [None] * len(requests)  # type: ignore[list-item]
         for g, asked in by_group.items():
-            sent = self.handles[g].round.remote([requests[i] for i in asked], ahead)
-            response = _Group(sent)
+            response = _Group(self.handles[g].round.remote([requests[i] for i in asked]))
             for j, i in enumerate(asked):
                 out[i] = _Answer(response, j)
         return out
@@ -113,9 +90,9 @@ class ShardCalls:
 class _Group:
     def __init__(self, response: Any) -> None:
         self.response = response
-        self.value: tuple[list[tuple[bool, Any]], list[Any]] | None = None
+        self.value: list[tuple[bool, Any]] | None = None
 
-    def result(self) -> tuple[list[tuple[bool, Any]], list[Any]]:
+    def result(self) -> list[tuple[bool, Any]]:
         if self.value is None:
             self.value = self.response.result(timeout_s=SHARD_TIMEOUT_S)
         return self.value
@@ -126,29 +103,27 @@ class _Answer:
         self.group, self.j = group, j
 
     def result(self) -> Any:
-        ok, value = self.group.result()[0][self.j]
+        ok, value = self.group.result()[self.j]
         if not ok:
             raise RuntimeError(value)
         return value
 
-    def prefetched(self) -> list[Any]:
-        """What the group's server sent ahead (with its first answer only)."""
-        return self.group.result()[1] if self.j == 0 else []
-
 
 class Router:
-    """The HTTP API of SPEC.md, its queries fanned out to the shard deployments."""
+    """The HTTP API of SPEC.md. Its queries run on its own index (no `handles`: a replica
+    holds every shard) or fan out to the shard deployments, one handle per group."""
 
     def __init__(
         self, root: str, handles: list[Any], groups: list[list[int]], settings: dict[str, Any]
     ) -> None:
         from attribution.web.app import create_app
 
-        self.app = create_app(root, **settings)
-        svc = self.app.extensions["attribution"]
-        calls = ShardCalls(handles, groups)
-        fanned = IndexRef(root, opener=lambda r: FannedIndex(r, calls))
-        svc.query_index = fanned.get
+        self.app = create_app(root, **settings)  # the whole index, opened and warmed up
+        if handles:
+            svc = self.app.extensions["attribution"]
+            calls = ShardCalls(handles, groups)
+            fanned = IndexRef(root, opener=lambda r: FannedIndex(r, calls))
+            svc.query_index = fanned.get
         settle()
 
     async def __call__(self, request: Any) -> Any:
@@ -196,8 +171,9 @@ def deploy(
     shards_per_replica: int | None = None,
     settings: dict[str, Any] | None = None,
 ) -> str:
-    """Deploy the shards and the router; returns the service's URL. shards_per_replica:
-    how many shards a replica holds (None: as many as fit the cluster's CPUs)."""
+    """Deploy the router, and the groups of shards when a replica holds only some; returns
+    the service's URL. shards_per_replica: how many shards a replica holds (None: as many
+    as fit the cluster's CPUs; all of them: the router answers in process)."""
     root = Path(root).resolve()
     n = check(root, read_manifest(root))
     if not n:
@@ -212,7 +188,7 @@ def deploy(
     from ray import serve
 
     per = shards_per_replica or fitting(n, int(ray.cluster_resources().get("CPU", 1)))
-    groups = [list(range(a, min(a + per, n))) for a in range(0, n, per)]
+    groups = grouped(n, per)
     actor = {"num_cpus": cpus_per_replica}
     shard = serve.deployment()(ShardServer)
     router = serve.deployment()(Router)
@@ -222,6 +198,8 @@ def deploy(
         )
         for g in groups
     ]
+    if len(groups) == 1:  # a replica holds every shard: the router's own, no shard deployment
+        shards = []
     app = router.options(name="router", num_replicas=replicas, ray_actor_options=actor).bind(
         str(root), shards, groups, settings
     )
@@ -230,8 +208,14 @@ def deploy(
     return f"http://{host}:{port}/"
 
 
+def grouped(shards: int, per: int) -> list[list[int]]:
+    """The shards in groups of `per` (one group: the router holds them all)."""
+    return [list(range(a, min(a + per, shards))) for a in range(0, shards, per)]
+
+
 def fitting(shards: int, cpus: int) -> int:
-    """Shards per replica so that the shard replicas fit the CPUs left by the router."""
+    """Shards per replica so that the shard replicas fit the CPUs left by the router (all
+    of them when one CPU or none is left: the router holds them)."""
     return math.ceil(shards / max(1, cpus - 1))
 
 
