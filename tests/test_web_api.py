@@ -21,7 +21,8 @@ QUERY = snippet(TEXTWRAP, 100, 140)
 
 @pytest.fixture
 def app(built_index: Path) -> Any:
-    return create_app(built_index, admin_token=ADMIN, env={})
+    """The app, every answer checked against its model (a 500 when one is not)."""
+    return create_app(built_index, admin_token=ADMIN, env={}, validate_responses=True)
 
 
 @pytest.fixture

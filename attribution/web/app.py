@@ -71,7 +71,8 @@ def create_app(
     app.extensions["attribution"] = svc
     errors.register(app)
     spec = api.make_spec()
-    api.register(app, spec)  # not spec.register(app): its doc pages load from a CDN
+    # not spec.register(app): its doc pages load from a CDN
+    api.register(app, spec, validate_responses=config.validate_responses)
 
     @app.before_request
     def _before() -> None:

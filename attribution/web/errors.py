@@ -46,6 +46,11 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class AnswerError(RuntimeError):
+    """An answer that is not of its documented shape (found only with
+    ATTRIBUTION_VALIDATE_RESPONSES): a bug of the service, logged and answered 500."""
+
+
 # Exceptions that describe a bad request or an expired budget (never a bug).
 EXPECTED: tuple[type[Exception], ...] = (
     ApiError,

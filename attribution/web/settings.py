@@ -15,6 +15,7 @@
 | ATTRIBUTION_BODY_TIMEOUT_MS | 15000 | serve: the body after the headers (408 beyond) |
 | ATTRIBUTION_WRITE_TIMEOUT_MS | 30000 | serve: the answer taken by the client (else closed) |
 | ATTRIBUTION_MAX_CONNECTIONS | 1000 | serve: open connections per worker (503 beyond) |
+| ATTRIBUTION_VALIDATE_RESPONSES | 0 | 1: every answer checked against schemas.py (500 if not) |
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Settings:
     body_timeout_ms: int = 15_000
     write_timeout_ms: int = 30_000
     max_connections: int = 1000
+    validate_responses: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -104,6 +106,8 @@ _NUMBERS = {
     **{name.upper(): name for name in _FRONT},
 }
 
+_BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
@@ -117,6 +121,12 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
                 values[name] = int(raw)
             except ValueError:
                 problems.append(f"{PREFIX}{var} must be an integer, got {raw!r}")
+    check = env.get(PREFIX + "VALIDATE_RESPONSES", "").strip().lower()
+    if check:
+        if check not in _BOOLS:
+            problems.append(f"{PREFIX}VALIDATE_RESPONSES must be 1 or 0, got {check!r}")
+        else:
+            values["validate_responses"] = _BOOLS[check]
     rate = env.get(PREFIX + "ADMIN_RATE")
     if rate:
         try:
