@@ -1,5 +1,5 @@
 """How answers leave the app: checked against their models only when asked
-(ATTRIBUTION_VALIDATE_RESPONSES)."""
+(ATTRIBUTION_VALIDATE_RESPONSES), and encoded to the same bytes as json.dumps."""
 
 from __future__ import annotations
 
@@ -81,3 +81,22 @@ def test_validate_responses_setting_from_the_environment() -> None:
     )
     with pytest.raises(SettingsError, match="ATTRIBUTION_VALIDATE_RESPONSES must be 1 or 0"):
         Settings.load(env={"ATTRIBUTION_VALIDATE_RESPONSES": "maybe"})
+
+
+def test_answers_are_encoded_as_json_dumps_would(built_index: Path) -> None:
+    """Byte for byte: compact, keys in order, non-ASCII escaped, one newline at the end."""
+    app = create_app(built_index, env={})
+    client = app.test_client()
+    bodies = [client.post("/v1/attribute", json={"code": code}).data for code in QUERIES]
+    bodies += [client.get(p).data for p in ("/v1/stats", "/openapi.json", "/v1/nope")]
+    for body in bodies:
+        assert body == (json.dumps(json.loads(body), separators=(",", ":")) + "\n").encode()
+    odd = {"naïve ✓": ["é", "\u2028", "😀", "\x00", 0.1, 0.0001, 1e16, -0.0, 2**60, None]}
+    lone = {"path": "a\udcff.py"}  # a lone surrogate: json.dumps escapes it
+    with app.app_context():
+        encoded = app.json.response(odd).get_data()
+        assert encoded == (json.dumps(odd, separators=(",", ":")) + "\n").encode()
+        encoded = app.json.response(lone).get_data()
+        assert encoded == (json.dumps(lone, separators=(",", ":")) + "\n").encode()
+        assert app.json.dumps(odd) == json.dumps(odd)  # other calls: json.dumps's as before
+        assert app.json.dumps(odd, indent=2) == json.dumps(odd, indent=2)
