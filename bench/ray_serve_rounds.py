@@ -1,17 +1,27 @@
 """Where a Ray Serve query's time goes, round by round (docs/scale.md, serving).
 
 Deploys a sharded index on Ray Serve (Ray's local mode, 2 CPUs) as `attribution serve
---engine ray` does, then asks the same queries three ways, interleaved: over HTTP (proxy,
-router, shards), from this process through the shard deployments' handles (a FannedIndex
-here, each of its rounds timed), and in process (`Index`). For every round of calls it
-records the wall time, the shards' own work (the same calls replayed on in-process
-shards), the time to pickle and unpickle what goes each way and its size; the rest of a
-round is Ray Serve's: handle call, scheduling, queueing. A no-op round measures the
-bare cost of a call. A GET of /v1/stats over HTTP, interleaved too, times a request
-without a body. The load average is recorded: the machine is shared.
+--engine ray` does, then asks the same queries, interleaved: over HTTP (proxy, router,
+and the shards' deployments if any), and in process (`Index`). When the router fans its
+queries out to groups of shards (`--shards-per-replica` below the shard count), also
+from this process through the groups' handles (a FannedIndex here, each of its rounds
+timed): for every round of calls the wall time, the shards' own work (the same calls
+replayed on in-process shards), the time to pickle and unpickle what goes each way and
+its size; the rest of a round is Ray Serve's: handle call, scheduling, queueing. A
+no-op round measures the bare cost of a call. A GET of /v1/stats over HTTP, interleaved
+too, times a request without a body. The load average is recorded: the machine is
+shared.
 
     .venv/bin/python bench/ray_serve_rounds.py --index DIR [--queries 100] [--out FILE]
-        [--shards-per-replica N] [--ab SETTING]
+        [--shards-per-replica N] [--ab SETTING] [--before TREE [--delegation]]
+
+`--before TREE` compares versions: the old code (TREE, a checkout: `git worktree add`)
+and this tree each deploy the service in a Ray instance of their own (a child process,
+2 CPUs each), both up for the whole run; the same queries go over HTTP to each in turn
+(which goes first rotates), with each answer's own time (`elapsed_ms`, the router's)
+and whether they answer alike. `--delegation` adds the layout not chosen: this tree's
+router sending each whole query in one call to a replica of its own that holds every
+shard (`Delegating` below; bench only).
 
 `--ab SETTING` measures one of Ray Serve's own settings instead (SETTINGS): the service
 deployed twice in one Ray instance, as is (app `a`) and with the setting (app `b`, its
@@ -27,6 +37,7 @@ import json
 import os
 import pickle
 import statistics
+import subprocess
 import sys
 import time
 import urllib.request
@@ -35,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_shards import _free_port, _http, _load, _wait, queries
+from scale_shards import ROOT, _free_port, _http, _load, _wait, queries
 
 # Ray Serve's settings tried by --ab: (deployment options, replicas' environment)
 SETTINGS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
@@ -88,17 +99,6 @@ class _Traced:
         self.tracer, self.pending, self.shard, self.method, self.args = (
             tracer, pending, shard, method, args
         )  # fmt: skip
-
-    def prefetched(self) -> list[Any]:
-        """What a shard server sent ahead with a look-up (recorded as a call of its own)."""
-        sent = getattr(self.pending, "prefetched", list)()
-        if sent:
-            t = time.perf_counter()
-            pickle.loads(data := pickle.dumps(sent, protocol=5))
-            self.tracer.calls.append({"method": "sent ahead", "work_ms": 0.0, "bytes_sent": 0,
-                                      "pickle_ms": (time.perf_counter() - t) * 1e3,
-                                      "bytes_back": len(data)})  # fmt: skip
-        return list(sent)
 
     def result(self) -> Any:
         value = self.pending.result()
@@ -192,8 +192,16 @@ def main() -> int:
     parser.add_argument("--label", default="")
     parser.add_argument("--shards-per-replica", type=int)
     parser.add_argument("--ab", choices=[*SETTINGS, EVERY_BODY], help="one of Ray Serve's settings")
+    parser.add_argument("--before", type=Path, help="checkout of the old code to compare with")
+    parser.add_argument("--delegation", action="store_true", help="with --before: that layout too")
+    parser.add_argument("--child", choices=["deploy", "delegation"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.ab:
+    if args.child:
+        return child(args.index, args.shards_per_replica, args.child)
+    if args.before:
+        result = versions(args.index, args.queries, args.before, args.shards_per_replica,
+                          args.delegation)  # fmt: skip
+    elif args.ab:
         result = ab(args.index, args.queries, args.ab)
     else:
         result = measure(args.index, args.queries, args.shards_per_replica)
@@ -206,7 +214,8 @@ def main() -> int:
 
 
 def shard_calls(per: int | None, n: int) -> tuple[Any, list[list[int]]]:
-    """The router's `call` over the deployed shards, made here (old code: one per shard)."""
+    """The router's `call` over the deployed shards, made here (old code: one per shard;
+    None when the router holds every shard)."""
     from ray import serve
 
     from attribution.web import ray_serve
@@ -225,6 +234,8 @@ def shard_calls(per: int | None, n: int) -> tuple[Any, list[list[int]]]:
 
     per = per or ray_serve.fitting(n, int(ray.cluster_resources()["CPU"]))
     groups = [list(range(a, min(a + per, n))) for a in range(0, n, per)]
+    if len(groups) == 1 and hasattr(ray_serve, "grouped"):  # no shard deployment
+        return None, groups
     return ray_serve.ShardCalls([handle(ray_serve.group_name(g)) for g in groups], groups), groups
 
 
@@ -246,32 +257,30 @@ def measure(four: Path, n: int, per: int | None) -> dict[str, Any]:
         shards = [Index(four, shard=s) for s in range(4)]
         tracer = Tracer(shards)
         call, groups = shard_calls(per, 4)
-        fanned = FannedIndex(four, tracer.wrap(call))
+        asks = [("HTTP (proxy, router, shards)", _http(url + "v1/attribute")),
+                ("GET /v1/stats over HTTP", lambda c, m: _get(url + "v1/stats"))]  # fmt: skip
         log: list[tuple[str, float, int]] = []
-        timed_hooks(fanned, log, tracer)
-        http = _http(url + "v1/attribute")
-        stats = url + "v1/stats"
+        if call is not None:  # the router fans out: its rounds, asked from here
+            fanned = FannedIndex(four, tracer.wrap(call))
+            timed_hooks(fanned, log, tracer)
+            asks.append(("handles from the driver", lambda c, m: attribute(c, fanned, filename=m)))
         qs = queries(n + 5)
         before = _load()
         with Index(four) as index:
+            asks.append(("in process", lambda c, m: attribute(c, index, filename=m)))
             times: dict[str, list[float]] = defaultdict(list)
             for i, (code, name) in enumerate(qs):
                 if i == 5:  # the first 5 warm up
                     log.clear(), tracer.calls.clear(), times.clear()
-                for label, ask in (
-                    ("HTTP (proxy, router, shards)", lambda c, m: http(c, m)),
-                    ("GET /v1/stats over HTTP", lambda c, m: _get(stats)),
-                    ("handles from the driver", lambda c, m: attribute(c, fanned, filename=m)),
-                    ("in process", lambda c, m: attribute(c, index, filename=m)),
-                ):
+                for label, ask in asks:
                     t = time.perf_counter()
                     ask(code, name)
                     times[label].append((time.perf_counter() - t) * 1e3)
-            noop = ping(call, 4)
+            rounds = {} if call is None else {"noop_round_of_4_shards": ping(call, 4),
+                                              **_summary(log, tracer.calls, n)}  # fmt: skip
         return {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "queries": n, "load_avg": [before, _load()], "index": str(four), "groups": groups,
-                "query_ms": {k: _stats(v) for k, v in times.items()},
-                "noop_round_of_4_shards": noop, **_summary(log, tracer.calls, n)}  # fmt: skip
+                "query_ms": {k: _stats(v) for k, v in times.items()}, **rounds}  # fmt: skip
     finally:
         serve.shutdown()
         ray.shutdown()
@@ -280,6 +289,134 @@ def measure(four: Path, n: int, per: int | None) -> dict[str, Any]:
 def _get(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=120) as resp:
         return json.loads(resp.read())
+
+
+def versions(four: Path, n: int, tree: Path, per: int | None, delegation: bool) -> dict[str, Any]:
+    """The old code's service and this tree's, each in a Ray instance of its own, the
+    same queries over HTTP to each in turn (and to the delegation layout)."""
+    children = [("before", tree, "deploy"), ("after", ROOT, "deploy")]
+    if delegation:
+        children.append(("after, delegation (not chosen)", ROOT, "delegation"))
+    layout = ["--shards-per-replica", str(per)] if per else []
+    procs: dict[str, tuple[subprocess.Popen[str], dict[str, Any]]] = {}
+    try:
+        for label, code, variant in children:
+            proc = subprocess.Popen(
+                [sys.executable, __file__, "--index", str(four), "--child", variant, *layout],
+                env={**os.environ, "PYTHONPATH": str(code)}, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            procs[label] = (proc, _serving(proc))
+        urls = {label: info["url"] for label, (_, info) in procs.items()}
+        return {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "queries": n,
+                "index": str(four), "before_tree": str(tree),
+                "services": {label: info for label, (_, info) in procs.items()},
+                **_in_turn(urls, n)}  # fmt: skip
+    finally:
+        for proc, _ in procs.values():
+            proc.communicate(timeout=300)  # its stdin closed: it shuts its Ray down
+
+
+def _serving(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("SERVING "):
+            info: dict[str, Any] = json.loads(line[len("SERVING ") :])
+            return info
+    raise RuntimeError(f"a service did not start (exit {proc.wait()})")
+
+
+def child(four: Path, per: int | None, variant: str) -> int:
+    """One service (the code on PYTHONPATH) in a Ray instance of its own: prints its URL,
+    its code and deployments on a line starting SERVING, then serves until stdin closes."""
+    import ray
+    from ray import serve
+
+    import attribution
+    from attribution.web import ray_serve
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        port = _free_port()
+        if variant == "delegation":
+            url = _delegated(four, port)
+        else:
+            url = ray_serve.deploy(four, port=port, cpus_per_replica=0.25, settings={"env": {}},
+                                   shards_per_replica=per)  # fmt: skip
+        _wait(url)
+        deployments = sorted(serve.status().applications["attribution"].deployments)
+        info = {"url": url, "code": attribution.__file__, "deployments": deployments}
+        print("SERVING " + json.dumps(info), flush=True)
+        sys.stdin.read()
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+    return 0
+
+
+def _delegated(four: Path, port: int) -> str:
+    """Delegation, the layout not chosen: a router (the whole index opened there too, for
+    sources and statistics) sending each query whole, in one call, to a replica of its
+    own holding every shard, which answers it as `serve` does."""
+    from ray import serve
+
+    from attribution.web.ray_serve import Router
+
+    class Whole:
+        def __init__(self, root: str) -> None:
+            from attribution.web.app import create_app
+
+            self.service = create_app(root, env={}).extensions["attribution"]
+
+        def attribute(self, code: str, options: dict[str, Any]) -> Any:
+            return self.service.attribute(code, **options)
+
+    class Delegating(Router):
+        def __init__(self, root: str, whole: Any) -> None:
+            super().__init__(root, [], [[0, 1, 2, 3]], {"env": {}})
+            service = self.app.extensions["attribution"]
+            service.attribute = lambda code, **options: whole.attribute.remote(
+                code, options
+            ).result(timeout_s=30)
+
+    actor = {"num_cpus": 0.25}
+    whole = serve.deployment()(Whole).options(name="whole", ray_actor_options=actor)
+    router = serve.deployment()(Delegating).options(name="router", ray_actor_options=actor)
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(router.bind(str(four), whole.bind(str(four))), name="attribution", route_prefix="/")
+    return f"http://127.0.0.1:{port}/"
+
+
+def _in_turn(urls: dict[str, str], n: int) -> dict[str, Any]:
+    """The same queries to each service in turn (the first of each turn rotates): p50 and
+    p99 over HTTP and of each answer's own time, ratios to the first service."""
+    labels = list(urls)
+    asks = {label: _http(url + "v1/attribute") for label, url in urls.items()}
+    times: dict[str, list[float]] = {label: [] for label in labels}
+    own: dict[str, list[float]] = {label: [] for label in labels}
+    errors, same = dict.fromkeys(labels, 0), 0
+    before = _load()
+    for i, (code, name) in enumerate(queries(n + 5)):
+        got = {}
+        for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
+            t = time.perf_counter()
+            got[label] = asks[label](code, name)
+            if i >= 5:  # the first 5 warm up
+                times[label].append((time.perf_counter() - t) * 1e3)
+                own[label].append(float(got[label].get("elapsed_ms", "nan")))
+            errors[label] += "http_status" in got[label]
+            got[label].pop("elapsed_ms", None)
+        same += i >= 5 and all(got[label] == got[labels[0]] for label in labels)
+    out: dict[str, Any] = {"load_avg": [before, _load()], "answers_identical": same}
+    for label in labels:
+        out[label] = {**_stats(times[label]), "http_errors": errors[label],
+                      "own_time": _stats(own[label])}  # fmt: skip
+    first = out[labels[0]]
+    out["ratio_to_" + labels[0]] = {
+        label: {q: round(out[label][q] / first[q], 3) for q in ("p50_ms", "p99_ms")}
+        for label in labels[1:]
+    }
+    return out
 
 
 def ab(four: Path, n: int, setting: str) -> dict[str, Any]:
@@ -340,13 +477,13 @@ def _alternate(base: dict[str, str], n: int, setting: str) -> dict[str, Any]:
 def _app(
     name: str, four: Path, options: dict[str, Any], env: dict[str, str], every_body: bool = False
 ) -> None:
-    """The service as deploy() lays it out on 2 CPUs (one replica of every shard), as
+    """The service as deploy() lays it out on 2 CPUs (a router holding every shard), as
     Serve application `name` under /name, with these deployment options and these
     environment variables on its replicas (every_body: its router asks the proxy for
     every request's body, as before e553ed2)."""
     from ray import serve
 
-    from attribution.web.ray_serve import Router, ShardServer, group_name
+    from attribution.web.ray_serve import Router
 
     class EveryBody(Router):
         async def __call__(self, request: Any) -> Any:
@@ -361,13 +498,10 @@ def _app(
     actor: dict[str, Any] = {"num_cpus": 0.25}
     if env:
         actor["runtime_env"] = {"env_vars": env}
-    groups = [[0, 1, 2, 3]]
-    shard = serve.deployment(**options)(ShardServer)
     router = serve.deployment(**options)(EveryBody if every_body else Router)
-    shards = [shard.options(name=group_name(g), ray_actor_options=actor).bind(str(four), g)
-              for g in groups]  # fmt: skip
     app = router.options(name="router", ray_actor_options=actor)
-    serve.run(app.bind(str(four), shards, groups, {"env": {}}), name=name, route_prefix=f"/{name}")
+    serve.run(app.bind(str(four), [], [[0, 1, 2, 3]], {"env": {}}), name=name,
+              route_prefix=f"/{name}")  # fmt: skip
 
 
 if __name__ == "__main__":
