@@ -1,5 +1,6 @@
-"""Request and answer shapes of the HTTP API (SPEC.md). spectree validates requests with
-them and generates /openapi.json from them: the description cannot drift from the code."""
+"""Request and answer shapes of the HTTP API (SPEC.md). Requests are validated with them
+(api.Endpoints), answers too with ATTRIBUTION_VALIDATE_RESPONSES (as in the tests), and
+spectree generates /openapi.json from them: the description cannot drift from the code."""
 
 from __future__ import annotations
 
