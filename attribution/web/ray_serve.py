@@ -18,9 +18,9 @@ them):
   found blobs' texts when a match has copies to order.
 
 Adding replicas adds capacity; Ray Serve spreads replicas over the cluster's machines.
-Every process needs the index directory on a file system they share. A shard that is
-missing or damaged, fails or does not answer within the query budget makes the answer a
-503 naming it, never a partial answer.
+Every process needs the index directory on a file system they share. A shard missing or
+damaged (or, with several groups, whose server fails or does not answer in time) makes
+the answer a 503 naming it, never a partial answer.
 """
 
 from __future__ import annotations
