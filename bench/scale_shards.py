@@ -244,12 +244,15 @@ def _layout(index: Any) -> str:
     """How the code under test lays the shards out on Ray Serve (this machine's CPUs)."""
     import ray
 
-    try:
-        from attribution.web.ray_serve import fitting
-    except ImportError:  # code before shards_per_replica
+    from attribution.web import ray_serve
+
+    if not hasattr(ray_serve, "fitting"):  # code before shards_per_replica
         return "a router and a replica per shard"
-    per = fitting(index.n_shards, int(ray.cluster_resources()["CPU"]))
-    return f"a router and {-(-index.n_shards // per)} replica(s) of {per} shards"
+    per = ray_serve.fitting(index.n_shards, int(ray.cluster_resources()["CPU"]))
+    groups = -(-index.n_shards // per)
+    if groups == 1 and hasattr(ray_serve, "grouped"):  # since 79e4ded: no shard deployment
+        return f"a router holding all {index.n_shards} shards, answering itself"
+    return f"a router and {groups} replica(s) of {per} shards"
 
 
 def _start_ray(tries: int = 3) -> None:
